@@ -1,0 +1,35 @@
+"""Error classes. Library code raises these; only the CLI and the server translate them."""
+
+from __future__ import annotations
+
+
+class ExbertError(Exception):
+    """Base class for every error exbert-ls reports to a user."""
+
+
+class InvalidInputError(ExbertError):
+    """The text or arguments given cannot be processed (empty text, bad positions...)."""
+
+
+class UnknownModelError(ExbertError):
+    """A model name is neither an embedded default, a local directory nor a loadable hub id."""
+
+
+class UnsupportedModelError(ExbertError):
+    """The model loads but lacks something exbert-ls needs (attention outputs, known layout)."""
+
+
+class InputTooLongError(InvalidInputError):
+    """The text tokenizes to more positions than the model accepts."""
+
+
+class NoLanguageModelHeadError(UnsupportedModelError):
+    """Masking or predictions were asked of a model without an LM head."""
+
+
+class IndexMismatchError(ExbertError):
+    """An index was built by another model, tokenizer or schema than the one in use."""
+
+
+class CorpusNotFoundError(ExbertError):
+    """A corpus path or index does not exist or is empty."""

@@ -1,0 +1,87 @@
+"""Explain a text: run the model, align words, and build the payload the CLI and server return."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from exbert_ls.annotate.align import Alignment, align
+from exbert_ls.annotate.words import SpacyAnnotator, Word
+from exbert_ls.model.activations import Activations, ModelInfo
+from exbert_ls.model.runner import ModelRunner
+from exbert_ls.wire import encode_array
+
+PAYLOAD_SCHEMA = "exbert.explain/1"
+AttentionEncoding = Literal["list", "float16", "uint8"]
+
+
+@dataclass
+class Explanation:
+    info: ModelInfo
+    activations: Activations
+    words: list[Word]
+    alignment: Alignment
+    notes: list[str] = field(default_factory=list)
+
+
+def explain(
+    runner: ModelRunner,
+    text: str,
+    *,
+    mask: tuple[int, ...] = (),
+    top_k: int = 5,
+    annotator: SpacyAnnotator | None = None,
+) -> Explanation:
+    """Run ``text`` through the model (with masked positions, if any) and annotate it.
+
+    Predictions are included when the model has an LM head; a bare encoder gets a note.
+    Without an annotator, words are whitespace-free spans from the tokens themselves.
+    """
+    notes = []
+    if runner.info.lm_head is None:
+        notes.append(f"{runner.info.name} has no LM head: no predictions or masking")
+        top_k = 0
+    acts = runner.run(text, contexts=False, top_k=top_k, mask=mask)
+    words = annotator.words(text) if annotator is not None else _plain_words(text)
+    return Explanation(runner.info, acts, words, align(acts.tokens, words, len(text)), notes)
+
+
+def _plain_words(text: str) -> list[Word]:
+    import re
+
+    return [Word(i, m.group(), m.start(), m.end()) for i, m in enumerate(re.finditer(r"\S+", text))]
+
+
+def payload(explanation: Explanation, attention: AttentionEncoding = "list") -> dict[str, Any]:
+    """The explain payload (documented in docs/payload.md)."""
+    acts = explanation.activations
+    info = explanation.info
+    att: Any
+    if attention == "list":
+        att = np.round(acts.attention, 4).tolist()
+    else:
+        att = encode_array(acts.attention, attention)
+    token_to_word = explanation.alignment.token_to_word.tolist()
+    return {
+        "schema": PAYLOAD_SCHEMA,
+        "model": asdict(info),
+        "num_layers": info.num_layers,
+        "num_heads": info.num_heads,
+        "causal": info.causal,
+        "text": acts.text,
+        "tokens": [
+            {**asdict(tok), "word": token_to_word[tok.index], "masked": tok.index in acts.masked}
+            for tok in acts.tokens
+        ],
+        "words": [
+            {**asdict(w), "tokens": explanation.alignment.word_tokens[w.index]} for w in explanation.words
+        ],
+        "attention": att,
+        "predictions": (
+            [[asdict(p) for p in row] for row in acts.predictions] if acts.predictions is not None else None
+        ),
+        "masked": list(acts.masked),
+        "notes": explanation.notes,
+    }

@@ -1,0 +1,82 @@
+"""Compact array encoding for payloads (LSP is JSON; the panel decodes).
+
+An encoded array is ``{"dtype", "shape", "encoding", "data"}``:
+
+* ``dtype``: ``float16``, ``float32`` or ``uint8`` (``uint8`` carries ``scale``: value = byte * scale,
+  used for attention weights in [0, 1], error <= 1/510);
+* ``encoding``: ``base64`` (little-endian bytes) or ``zlib+base64`` (deflated first);
+* ``data``: the bytes as base64 text.
+
+:func:`pack` / :func:`unpack` give the same payload as msgpack bytes, arrays as raw binary.
+"""
+
+from __future__ import annotations
+
+import base64
+import zlib
+from typing import Any, Literal
+
+import msgpack
+import numpy as np
+
+from exbert_ls.errors import InvalidInputError
+
+WireDtype = Literal["float16", "float32", "uint8"]
+
+
+def encode_array(
+    array: np.ndarray, dtype: WireDtype = "float16", *, compress: bool = True
+) -> dict[str, Any]:
+    if dtype == "uint8":
+        scale = 1.0 / 255.0
+        raw = np.clip(np.rint(np.asarray(array, dtype=np.float32) / scale), 0, 255).astype("<u1").tobytes()
+    else:
+        scale = None
+        raw = np.ascontiguousarray(array, dtype="<f2" if dtype == "float16" else "<f4").tobytes()
+    if compress:
+        raw = zlib.compress(raw, level=6)
+    encoded: dict[str, Any] = {
+        "dtype": dtype,
+        "shape": list(np.shape(array)),
+        "encoding": "zlib+base64" if compress else "base64",
+        "data": base64.b64encode(raw).decode("ascii"),
+    }
+    if scale is not None:
+        encoded["scale"] = scale
+    return encoded
+
+
+def decode_array(encoded: dict[str, Any]) -> np.ndarray:
+    try:
+        raw = base64.b64decode(encoded["data"])
+        if encoded["encoding"] == "zlib+base64":
+            raw = zlib.decompress(raw)
+        dtype = {"float16": "<f2", "float32": "<f4", "uint8": "<u1"}[encoded["dtype"]]
+        values = np.frombuffer(raw, dtype=dtype).reshape(encoded["shape"])
+    except (KeyError, ValueError, zlib.error) as exc:
+        raise InvalidInputError(f"malformed encoded array: {exc}") from exc
+    if "scale" in encoded:
+        return values.astype(np.float32) * np.float32(encoded["scale"])
+    return values.astype(np.float32)
+
+
+def _to_msgpack(obj: Any) -> Any:
+    if isinstance(obj, np.ndarray):
+        return {"__ndarray__": True, "dtype": obj.dtype.str, "shape": list(obj.shape), "data": obj.tobytes()}
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"cannot pack {type(obj).__name__}")
+
+
+def pack(payload: Any) -> bytes:
+    """msgpack bytes of a payload; numpy arrays become raw little-endian binary."""
+    return msgpack.packb(payload, default=_to_msgpack, use_bin_type=True)
+
+
+def unpack(data: bytes) -> Any:
+    def hook(obj: dict[str, Any]) -> Any:
+        if obj.get("__ndarray__"):
+            return np.frombuffer(obj["data"], dtype=obj["dtype"]).reshape(obj["shape"])
+        return obj
+
+    return msgpack.unpackb(data, object_hook=hook, raw=False)
