@@ -13,6 +13,10 @@ from exbert_ls.model.runner import ModelRunner
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
+#: Positions of the tiny models: room for the longest hypothesis text (12 segments of up to
+#: ~17 byte-level pieces each), small enough that "too long" is cheap to provoke.
+MAX_POSITIONS = 256
+
 _TRAINING_TEXT = [
     "The quick brown fox jumps over the lazy dog.",
     "Don't stop believing; it's well-known that naïve cafés serve crème brûlée.",
@@ -70,7 +74,7 @@ def tiny_model_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
             BertForMaskedLM(
                 BertConfig(
                     vocab_size=len(wordpiece), hidden_size=32, num_hidden_layers=2,
-                    num_attention_heads=4, intermediate_size=64, max_position_embeddings=64,
+                    num_attention_heads=4, intermediate_size=64, max_position_embeddings=MAX_POSITIONS,
                 )
             ),
             wordpiece,
@@ -86,7 +90,7 @@ def tiny_model_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
         "gpt2": _save(
             GPT2LMHeadModel(
                 GPT2Config(
-                    vocab_size=len(bpe), n_embd=32, n_layer=2, n_head=4, n_positions=64,
+                    vocab_size=len(bpe), n_embd=32, n_layer=2, n_head=4, n_positions=MAX_POSITIONS,
                     bos_token_id=0, eos_token_id=0,
                 )
             ),
@@ -97,7 +101,7 @@ def tiny_model_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
             LlamaForCausalLM(
                 LlamaConfig(
                     vocab_size=len(bpe), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                    num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
+                    num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=MAX_POSITIONS,
                     bos_token_id=0, eos_token_id=0, pad_token_id=0,
                 )
             ),

@@ -15,6 +15,8 @@ from exbert_ls.errors import (
 )
 from exbert_ls.model.runner import ModelRunner
 
+from conftest import MAX_POSITIONS
+
 TEXT = "Dorothy lived in the midst of the great Kansas prairies."
 FAMILIES = ["bert", "distilbert", "gpt2", "llama"]
 
@@ -192,10 +194,10 @@ def test_empty_text_is_rejected(tiny_runners, text):
 
 
 def test_too_long_input_names_the_limit(tiny_runners):
-    with pytest.raises(InputTooLongError, match="at most 64"):
-        tiny_runners["llama"].run("word " * 200)
-    with pytest.raises(InputTooLongError, match="at most 64"):
-        list(tiny_runners["bert"].run_batch(["short", "word " * 200]))
+    with pytest.raises(InputTooLongError, match=f"at most {MAX_POSITIONS}"):
+        tiny_runners["llama"].run("word " * (MAX_POSITIONS + 10))
+    with pytest.raises(InputTooLongError, match=f"at most {MAX_POSITIONS}"):
+        list(tiny_runners["bert"].run_batch(["short", "word " * (MAX_POSITIONS + 10)]))
 
 
 def test_unknown_model_lists_embedded_defaults():
