@@ -33,3 +33,15 @@ class IndexMismatchError(ExbertError):
 
 class CorpusNotFoundError(ExbertError):
     """A corpus path or index does not exist or is empty."""
+
+
+class UnreadableInputError(ExbertError):
+    """An input file cannot be indexed (binary, not UTF-8, empty, too large, unreadable...).
+
+    The indexer records the file as skipped with this message as the reason; it never
+    aborts a run.
+    """
+
+
+class EmptyIndexError(CorpusNotFoundError):
+    """An index exists but holds no searchable (non-special) tokens."""
