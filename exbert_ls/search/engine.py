@@ -1,0 +1,226 @@
+"""Top-k rows of a vector column: exact in numpy, or through a LanceDB ANN index.
+
+Strategy (decided for the project):
+
+* A column without an ANN index, and every ``exact=True`` request, is searched
+  exhaustively: the column is loaded once per ``(db.version(), column)`` as a float32
+  matrix of its non-special rows, scored with one matrix-vector product, and cut with
+  ``argpartition``.
+* A column with an ANN index (the indexer builds them for large tables) is searched by
+  LanceDB with cosine distance and a refine step; the similarities shown are recomputed
+  from the returned rows' own vectors, so both paths report the same numbers.
+
+Rows are identified by their *offset* in the tokens table (its scan order at that
+version), which :class:`TokenFrame` maps to and from ``(sentence, position)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+
+from exbert_ls.errors import EmptyIndexError, IndexMismatchError
+from exbert_ls.search.cache import ByteLRU
+from exbert_ls.search.query import QueryVector
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Knobs of the ANN path and the in-memory cache; defaults measured in docs/benchmarks.md.
+
+    Attributes
+    ----------
+    nprobes:
+        IVF partitions probed per query (more: better recall, slower).
+    refine_factor:
+        LanceDB re-ranks ``k * refine_factor`` candidates with full vectors; without it,
+        product quantisation caps recall near 0.9.
+    ef:
+        HNSW candidate list size; raised to ``k * refine_factor`` when smaller.
+    overfetch:
+        Extra ANN rows asked for, to make up for special tokens dropped afterwards.
+    cache_bytes:
+        Budget for float32 column matrices kept in memory (least recently used go first).
+    """
+
+    nprobes: int = 50
+    refine_factor: int = 10
+    ef: int = 300
+    overfetch: int = 16
+    cache_bytes: int = 4 << 30
+
+
+DEFAULT_CONFIG = SearchConfig()
+
+
+@dataclass(frozen=True)
+class TokenFrame:
+    """Small per-row columns of the tokens table, in scan (offset) order."""
+
+    sentence: np.ndarray
+    """``[N]`` int64 sentence id of each row."""
+    position: np.ndarray
+    """``[N]`` int64 token position within its sentence."""
+    special: np.ndarray
+    """``[N]`` bool."""
+    word: np.ndarray
+    """``[N]`` int64 word index (-1 for special tokens)."""
+    order: np.ndarray
+    """Row offsets sorted by (sentence, position)."""
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.sentence, self.position, self.special, self.word, self.order))
+
+    def offsets(self, sentence: np.ndarray, position: np.ndarray) -> np.ndarray:
+        """Row offsets of ``(sentence, position)`` pairs, -1 where no such token exists."""
+        sentence = np.asarray(sentence, dtype=np.int64)
+        position = np.asarray(position, dtype=np.int64)
+        keys_s, keys_p = self.sentence[self.order], self.position[self.order]
+        lo = np.searchsorted(keys_s, sentence, side="left")
+        idx = lo + position
+        inside = (position >= 0) & (idx < len(self.order))
+        idx = np.where(inside, idx, 0)
+        found = inside & (keys_s[idx] == sentence) & (keys_p[idx] == position)
+        return np.where(found, self.order[idx], -1)
+
+
+@dataclass(frozen=True)
+class ColumnMatrix:
+    """A vector column's non-special rows as one float32 matrix."""
+
+    vectors: np.ndarray
+    """``[M, D]`` float32."""
+    offsets: np.ndarray
+    """``[M]`` int64 row offset of each matrix row."""
+
+
+@dataclass(frozen=True)
+class Hits:
+    offsets: np.ndarray
+    """``[k]`` row offsets, best first."""
+    similarity: np.ndarray
+    """``[k]`` float32 similarity (cosine, or mean per-head cosine)."""
+    method: Literal["exact", "ann"]
+
+
+_frames: ByteLRU[TokenFrame] = ByteLRU(1 << 30, lambda f: f.nbytes)
+_matrices: ByteLRU[ColumnMatrix] = ByteLRU(DEFAULT_CONFIG.cache_bytes, lambda m: m.vectors.nbytes + m.offsets.nbytes)
+_indexes: ByteLRU[dict[str, str]] = ByteLRU(1 << 20, lambda _: 1_000)
+
+
+def _key(db: Any, *parts: object) -> tuple[object, ...]:
+    return (str(db.uri), int(db.version()), *parts)
+
+
+def _scan(table: Any, columns: list[str]) -> pa.Table:
+    return table.search().select(columns).limit(None).to_arrow()
+
+
+def token_frame(db: Any) -> TokenFrame:
+    """The per-row id columns of ``db.tokens``, cached per database version."""
+
+    def load() -> TokenFrame:
+        t = _scan(db.tokens, ["sentence", "position", "special", "word"])
+        if t.num_rows == 0:
+            raise EmptyIndexError(f"the index at {db.uri} holds no tokens: index some files first")
+        sentence = t.column("sentence").to_numpy().astype(np.int64)
+        position = t.column("position").to_numpy().astype(np.int64)
+        return TokenFrame(
+            sentence=sentence,
+            position=position,
+            special=t.column("special").to_numpy(zero_copy_only=False).astype(bool),
+            word=t.column("word").to_numpy().astype(np.int64),
+            order=np.lexsort((position, sentence)),
+        )
+
+    return _frames.get(_key(db, "frame"), load)
+
+
+def column_matrix(db: Any, column: str) -> ColumnMatrix:
+    """A vector column as a float32 matrix of its non-special rows, cached per version."""
+
+    def load() -> ColumnMatrix:
+        frame = token_frame(db)
+        if column not in db.tokens.schema.names:
+            raise IndexMismatchError(f"the index at {db.uri} has no vector column {column!r}; re-index it")
+        data = _scan(db.tokens, [column]).column(column).combine_chunks()
+        width = data.type.list_size
+        flat = data.values.to_numpy(zero_copy_only=False)
+        keep = np.flatnonzero(~frame.special)
+        if keep.size == 0:
+            raise EmptyIndexError(f"the index at {db.uri} holds only special tokens: nothing to search")
+        vectors = np.ascontiguousarray(flat.reshape(-1, width)[keep], dtype=np.float32)
+        return ColumnMatrix(vectors, keep.astype(np.int64))
+
+    return _matrices.get(_key(db, "matrix", column), load)
+
+
+def vector_index_type(db: Any, column: str) -> str | None:
+    """The ANN index type on ``column`` (e.g. ``IvfPq``, ``IvfHnswSq``), None if it has none."""
+
+    def load() -> dict[str, str]:
+        return {
+            col: str(ix.index_type)
+            for ix in db.tokens.list_indices()
+            for col in ix.columns
+            if any(kind in str(ix.index_type) for kind in ("Ivf", "Hnsw"))
+        }
+
+    return _indexes.get(_key(db, "indexes"), load).get(column)
+
+
+def exact_top_k(matrix: ColumnMatrix, vector: np.ndarray, k: int) -> Hits:
+    """Exhaustive top-k by dot product (rows and query are normalised already)."""
+    scores = matrix.vectors @ vector.astype(np.float32, copy=False)
+    k = min(k, scores.shape[0])
+    top = np.argpartition(-scores, k - 1)[:k] if k < scores.shape[0] else np.arange(scores.shape[0])
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return Hits(matrix.offsets[top], scores[top], "exact")
+
+
+def ann_top_k(db: Any, query: QueryVector, k: int, config: SearchConfig, index_type: str) -> Hits:
+    """Top-k through the column's LanceDB index, similarities recomputed from the rows."""
+    frame = token_frame(db)
+    limit = k + config.overfetch
+    for _ in range(4):
+        builder = (
+            db.tokens.search(query.vector, vector_column_name=query.column)
+            .distance_type("cosine")
+            .limit(limit)
+            .nprobes(config.nprobes)
+            .refine_factor(config.refine_factor)
+            .select(["sentence", "position", "special", query.column, "_distance"])
+        )
+        if "Hnsw" in index_type:
+            builder = builder.ef(max(config.ef, limit * config.refine_factor))
+        result = builder.to_arrow()
+        keep = ~result.column("special").to_numpy(zero_copy_only=False).astype(bool)
+        if keep.sum() >= k or result.num_rows < limit:
+            break
+        limit *= 4
+    data = result.column(query.column).combine_chunks()
+    vectors = data.values.to_numpy(zero_copy_only=False).reshape(-1, data.type.list_size)[keep]
+    scores = vectors.astype(np.float32) @ query.vector
+    offsets = frame.offsets(result.column("sentence").to_numpy()[keep], result.column("position").to_numpy()[keep])
+    best = np.argsort(-scores, kind="stable")[:k]
+    return Hits(offsets[best], scores[best], "ann")
+
+
+def top_k(db: Any, query: QueryVector, k: int, *, exact: bool, config: SearchConfig = DEFAULT_CONFIG) -> Hits:
+    """The ``k`` best non-special rows for ``query``: ANN where the column has an index and
+    ``exact`` is False, exhaustive numpy search otherwise."""
+    token_frame(db)  # raises EmptyIndexError on an empty index, whatever the path
+    index_type = None if exact else vector_index_type(db, query.column)
+    if index_type is not None:
+        return ann_top_k(db, query, k, config, index_type)
+    return exact_top_k(column_matrix(db, query.column), query.vector, k)
+
+
+def clear_caches() -> None:
+    """Drop every cached frame, matrix and index list (tests; memory pressure)."""
+    for cache in (_frames, _matrices, _indexes):
+        cache.clear()
