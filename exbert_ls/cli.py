@@ -40,6 +40,68 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- search and head summaries (issue 4) -------------------------------------------------
+
+
+def _heads_list(value: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(h) for h in value.split(",") if h.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected comma-separated head numbers (0-based), got {value!r}") from exc
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from exbert_ls.model.runner import ModelRunner
+    from exbert_ls.search import search
+    from exbert_ls.search.render import readable_search
+    from exbert_ls.store.db import CorpusDB
+
+    text = args.text if args.text != "-" else sys.stdin.read()
+    meta = CorpusDB.open(args.db).meta
+    runner = ModelRunner.load(args.model or meta.model, device=args.device)
+    db = CorpusDB.open(args.db, runner=runner)
+    query = runner.run(text, contexts=args.by == "context")
+    result = search(db, runner, query, args.token, args.layer, by=args.by, heads=args.heads, k=args.k, exact=args.exact)
+    print(json.dumps(result) if args.json else readable_search(result))
+    return 0
+
+
+def cmd_heads(args: argparse.Namespace) -> int:
+    from exbert_ls.search import head_summaries
+    from exbert_ls.store.db import CorpusDB
+    from exbert_ls.summarize.report import heads_markdown, readable_heads
+
+    payload = head_summaries(CorpusDB.open(args.db), min_support=args.min_support)
+    if args.json:
+        print(json.dumps(payload))
+    else:
+        print(heads_markdown(payload) if args.markdown else readable_heads(payload))
+    return 0
+
+
+def _add_search_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("search", help="find the corpus tokens most similar to a token of TEXT")
+    p.add_argument("text", help="the query text ('-' reads standard input)")
+    p.add_argument("--db", required=True, help="corpus index (directory or object-store URI)")
+    p.add_argument("--token", type=int, required=True, help="token position in TEXT (see `exbert explain`)")
+    p.add_argument("--layer", type=int, required=True, help="hidden state 0..L (0 = embeddings) or context layer 1..L")
+    p.add_argument("--by", choices=("embedding", "context"), default="embedding", help="what to compare")
+    p.add_argument("--heads", type=_heads_list, default=None, help="context heads, 0-based, e.g. 0,3,7 (default all)")
+    p.add_argument("--k", type=int, default=50, help="number of matches")
+    p.add_argument("--exact", action="store_true", help="exhaustive search even where an ANN index exists")
+    p.add_argument("--json", action="store_true", help="print the exbert.search/1 payload")
+    p.add_argument("--model", default=None, help="model to run the query with (default: the one that built the index)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    p.set_defaults(handler=cmd_search)
+
+    p = sub.add_parser("heads", help="what each head attends to, over the whole indexed corpus")
+    p.add_argument("--db", required=True, help="corpus index (directory or object-store URI)")
+    p.add_argument("--min-support", type=int, default=20, help="leave out relations with fewer arcs")
+    p.add_argument("--json", action="store_true", help="print the exbert.heads/1 payload")
+    p.add_argument("--markdown", action="store_true", help="print the relation table as Markdown")
+    p.set_defaults(handler=cmd_heads)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="exbert", description="Explore what Transformer heads attend to.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -54,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     p.add_argument("--trust-remote-code", action="store_true", help="allow a hub model's own code")
     p.set_defaults(handler=cmd_explain)
+    _add_search_parsers(sub)
     return parser
 
 
