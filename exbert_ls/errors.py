@@ -45,3 +45,7 @@ class UnreadableInputError(ExbertError):
 
 class EmptyIndexError(CorpusNotFoundError):
     """An index exists but holds no searchable (non-special) tokens."""
+
+
+class UnsupportedContentError(UnreadableInputError):
+    """A file was read but its content cannot be indexed (binary, not UTF-8, empty, too large)."""

@@ -1,0 +1,311 @@
+"""``index_paths``: files -> annotated sentences -> model rows in a LanceDB corpus database.
+
+Crash safety (SIGKILL at any point, then a re-run, gives exactly a clean run's rows):
+
+1. A run first drops every document left ``pending`` by an interrupted run (its rows, then
+   its ``documents`` row), so it is indexed again from scratch.
+2. Documents to (re)index are claimed in groups: one ``merge_insert`` marks them ``pending``
+   with their new hash, then the old rows of changed documents are deleted.
+3. Rows (tokens, sentences, head_stats) are appended in large batches across documents;
+   after each append, the documents whose every row is written are marked ``indexed`` in one
+   commit. LanceDB commits are atomic, and sentence ids are derived from (path, content hash,
+   sentence number), so re-running reproduces identical rows.
+
+Removed files are dropped the same way (pending, rows, row). Cancellation finishes the
+append in progress, marks the documents it completed, and drops the rest of the group.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from exbert_ls.annotate.align import align
+from exbert_ls.annotate.words import SpacyAnnotator
+from exbert_ls.errors import UnreadableInputError, UnsupportedContentError
+from exbert_ls.model.runner import ModelRunner
+from exbert_ls.store.ann import refresh_vector_indexes
+from exbert_ls.store.conllu import conllu_sentences
+from exbert_ls.store.db import CorpusDB, DocState
+from exbert_ls.store.prefetch import prefetch
+from exbert_ls.store.report import IndexConfig, IndexProgress, IndexReport
+from exbert_ls.store.rows import RowBuffer, SentenceKey
+from exbert_ls.store.schema import GOLD, INDEXED, PENDING, SKIPPED, head_stats_schema
+from exbert_ls.store.segment import Sentence, chunks, fit, spacy_sentences
+from exbert_ls.store.sources import Source, read_source, walk
+from exbert_ls.summarize.heads import HeadStats, sentence_head_stats
+
+ProgressCallback = Callable[[IndexProgress], None]
+
+
+@dataclass(frozen=True)
+class _Doc:
+    source: Source
+    hash: str
+    text: str
+
+
+@dataclass(frozen=True)
+class _DocEnd:
+    doc: str
+
+
+def index_paths(
+    paths: Sequence[str | Path],
+    uri: str,
+    runner: ModelRunner,
+    *,
+    annotator: SpacyAnnotator | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    config: IndexConfig | None = None,
+) -> IndexReport:
+    """Index files and folders into the corpus database at ``uri`` (created if absent).
+
+    Unchanged files (same sha256) are skipped, changed ones replaced, files under ``paths``
+    that disappeared are removed. Raises :class:`~exbert_ls.errors.IndexMismatchError` if
+    the database was built by another model.
+    """
+    config = config or IndexConfig()
+    began = time.perf_counter()
+    found = walk(paths)
+    kinds = {source.kind for source in found.sources}
+    if "text" in kinds and annotator is None:
+        annotator = SpacyAnnotator()
+    labels = ([GOLD] if "conllu" in kinds else []) + ([annotator.version] if "text" in kinds and annotator else [])
+    db = CorpusDB.create_or_open(uri, runner, "+".join(labels) or GOLD)
+    run = _Run(db, runner, annotator, config, progress, cancel or threading.Event(), began)
+    run.report.skipped.extend((s.doc, s.reason) for s in found.skipped)
+    run.report.recovered = db.recover()
+    known = db.document_states()
+    current = {source.doc for source in found.sources}
+    gone = sorted(doc for doc in known if found.covers(doc) and doc not in current)
+    db.drop_documents(gone)
+    run.report.removed = [doc for doc in gone if known[doc].status == INDEXED]
+    run.index(found.sources, known)
+    if not run.report.cancelled:
+        run.report.ann, run.report.ann_seconds = refresh_vector_indexes(
+            db.tokens, db.meta.num_layers, config.ann
+        )
+    run.report.seconds = time.perf_counter() - began
+    return run.report
+
+
+class _Run:
+    """The state of one indexing run (pool of sentences, row buffer, per-document totals)."""
+
+    def __init__(
+        self,
+        db: CorpusDB,
+        runner: ModelRunner,
+        annotator: SpacyAnnotator | None,
+        config: IndexConfig,
+        progress: ProgressCallback | None,
+        cancel: threading.Event,
+        began: float,
+    ) -> None:
+        self.db, self.runner, self.annotator, self.config = db, runner, annotator, config
+        self.progress, self.cancel, self.began = progress, cancel, began
+        self.report = IndexReport()
+        self.buffer = RowBuffer(db.meta)
+        self.pool: list[tuple[str, str, Sentence]] = []
+        self.pool_ends: list[str] = []
+        self.finished: list[str] = []
+        self.hashes: dict[str, str] = {}
+        self.next_number: dict[str, int] = {}
+        self.totals: dict[str, list[int]] = {}
+        self.stats: dict[str, HeadStats] = {}
+        self.files_done = 0
+        self.files_total = 0
+        self.bytes_done = 0
+        self.bytes_total = 0
+        self.current = ""
+        self.sizes: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ driver
+
+    def index(self, sources: list[Source], known: dict[str, DocState]) -> None:
+        self.sizes = sizes = {s.doc: _size(s.path) for s in sources}
+        self.files_total, self.bytes_total = len(sources), max(sum(sizes.values()), 1)
+        for group in _groups(sources, sizes, self.config.group_bytes):
+            docs = self._read_group(group, known, sizes)
+            if not docs:
+                continue
+            claimed = [d.source.doc for d in docs]
+            self.db.upsert_documents([_doc_row(d.source.doc, d.hash, PENDING) for d in docs])
+            self.db.delete_rows([doc for doc in claimed if doc in known])
+            for d in docs:
+                self.hashes[d.source.doc] = d.hash
+            self._process(docs)
+            if self.cancel.is_set():
+                self.pool, self.pool_ends = [], []
+                self._flush()
+                self.db.drop_documents(doc for doc in claimed if doc not in self.report.indexed)
+                self.report.cancelled = True
+                return
+            self._flush()
+
+    def _read_group(self, group: list[Source], known: dict[str, DocState], sizes: dict[str, int]) -> list[_Doc]:
+        docs = []
+        for source in group:
+            self.current = source.doc
+            try:
+                digest, text = read_source(source, self.config.max_file_bytes)
+            except UnreadableInputError as exc:
+                self.report.skipped.append((source.doc, str(exc)))
+                if isinstance(exc, UnsupportedContentError) and source.doc in known:
+                    self.db.drop_documents([source.doc])  # its content changed into something unreadable
+                self._file_done(sizes[source.doc])
+                continue
+            state = known.get(source.doc)
+            if state is not None and state.hash == digest and state.status == INDEXED:
+                self.report.unchanged.append(source.doc)
+                self._file_done(sizes[source.doc])
+            else:
+                docs.append(_Doc(source, digest, text))
+        return docs
+
+    def _process(self, docs: list[_Doc]) -> None:
+        events = self._sentences(docs)
+        stream = prefetch(events, size=4 * self.config.batch_size) if self.config.overlap else events
+        try:
+            for event in stream:
+                if isinstance(event, _DocEnd):
+                    self.pool_ends.append(event.doc)
+                    continue
+                self.pool.append(event)
+                if len(self.pool) >= self.config.pool_sentences:
+                    self._run_pool()
+                    if self.cancel.is_set():
+                        return
+            self._run_pool()
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+
+    def _sentences(self, docs: list[_Doc]) -> Iterator[tuple[str, str, Sentence] | _DocEnd]:
+        """Annotated sentences of each document in order, then its end marker."""
+        for d in docs:
+            if d.source.kind == "conllu":
+                sentences: Iterator[Sentence] = conllu_sentences(d.text)
+            else:
+                assert self.annotator is not None
+                sentences = spacy_sentences(self.annotator.nlp, chunks(d.text, self.config.chunk_chars))
+            for sentence in sentences:
+                yield d.source.doc, d.hash, sentence
+            yield _DocEnd(d.source.doc)
+
+    # --------------------------------------------------------------- the model
+
+    def _run_pool(self) -> None:
+        """Run the model on the pooled sentences and buffer their rows."""
+        pool, self.pool = self.pool, []
+        ends, self.pool_ends = self.pool_ends, []
+        work: list[tuple[SentenceKey, Sentence]] = []
+        lengths = self.runner.count_tokens([s.text for _d, _h, s in pool]) if pool else []
+        for (doc, doc_hash, sentence), length in zip(pool, lengths):
+            for window in fit(sentence, self.runner, length):
+                number = self.next_number.get(doc, 0)
+                self.next_number[doc] = number + 1
+                work.append((SentenceKey(doc, doc_hash, number), window))
+        texts = [sentence.text for _key, sentence in work]
+        for index, acts in self.runner.run_batch(texts, batch_size=self.config.batch_size, contexts=True):
+            key, sentence = work[index]
+            alignment = align(acts.tokens, sentence.words, len(sentence.text))
+            self.buffer.add(key, sentence, acts, alignment)
+            stats = sentence_head_stats(acts.attention, acts.special_mask, alignment, sentence.words)
+            previous = self.stats.get(key.doc)
+            self.stats[key.doc] = stats if previous is None else previous + stats
+            totals = self.totals.setdefault(key.doc, [0, 0])
+            totals[0] += 1
+            totals[1] += len(acts.tokens)
+            self.report.sentences += 1
+            self.report.tokens += len(acts.tokens)
+        for doc in ends:
+            self.finished.append(doc)
+            self._file_done(self.sizes.get(doc, 0))
+        if self.buffer.tokens >= self.config.flush_tokens:
+            self._flush()
+        self._report()
+
+    def _flush(self) -> None:
+        """Append buffered rows, then mark the documents they complete (one commit each)."""
+        if len(self.buffer):
+            tokens, sentences = self.buffer.take()
+            self.db.tokens.add(tokens)
+            self.db.sentences.add(sentences)
+        finished, self.finished = self.finished, []
+        if not finished:
+            return
+        stats_rows = [
+            {"doc": doc, "doc_hash": self.hashes[doc], "stats_json": json.dumps(self.stats.pop(doc).to_record())}
+            for doc in finished
+            if doc in self.stats
+        ]
+        if stats_rows:
+            self.db.head_stats.add(pa.Table.from_pylist(stats_rows, schema=head_stats_schema()))
+        rows = []
+        for doc in finished:
+            sentences_count, tokens_count = self.totals.pop(doc, [0, 0])
+            if sentences_count:
+                rows.append(_doc_row(doc, self.hashes[doc], INDEXED, sentences_count, tokens_count))
+                self.report.indexed.append(doc)
+            else:
+                rows.append(_doc_row(doc, self.hashes[doc], SKIPPED, reason="no sentences"))
+                self.report.skipped.append((doc, "no sentences"))
+        self.db.upsert_documents(rows)
+
+    # ---------------------------------------------------------------- progress
+
+    def _file_done(self, size: int) -> None:
+        self.files_done += 1
+        self.bytes_done += size
+        self._report()
+
+    def _report(self) -> None:
+        if self.progress is None:
+            return
+        elapsed = max(time.perf_counter() - self.began, 1e-9)
+        self.progress(
+            IndexProgress(
+                files_done=self.files_done,
+                files_total=self.files_total,
+                sentences=self.report.sentences,
+                tokens=self.report.tokens,
+                tokens_per_s=self.report.tokens / elapsed,
+                current=self.current,
+                fraction=min(self.bytes_done / self.bytes_total, 1.0),
+            )
+        )
+
+
+def _doc_row(doc: str, digest: str, status: str, sentences: int = 0, tokens: int = 0, reason: str = "") -> dict:
+    return {"doc": doc, "hash": digest, "sentences": sentences, "tokens": tokens, "status": status, "reason": reason}
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def _groups(sources: list[Source], sizes: dict[str, int], limit: int) -> Iterator[list[Source]]:
+    group: list[Source] = []
+    total = 0
+    for source in sources:
+        group.append(source)
+        total += sizes[source.doc]
+        if total >= limit:
+            yield group
+            group, total = [], 0
+    if group:
+        yield group

@@ -1,0 +1,124 @@
+"""Rows of the ``tokens`` and ``sentences`` tables from a sentence's activations.
+
+Vectors are normalised by :mod:`exbert_ls.model.vectors` (the queries' normalisation) and
+stored as float16; the per-head max-attended position and weight replace whole attention
+matrices. Rows are buffered per sentence and concatenated once per append.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from exbert_ls.annotate.align import Alignment
+from exbert_ls.model.activations import Activations
+from exbert_ls.model.names import context_column, hidden_column
+from exbert_ls.model.vectors import normalized_contexts, normalized_hidden
+from exbert_ls.store.schema import WORD_COLUMNS, IndexMeta, sentences_schema, tokens_schema
+from exbert_ls.store.segment import Sentence
+
+
+def sentence_id(doc: str, doc_hash: str, number: int) -> int:
+    """Deterministic 63-bit id: a re-run reproduces the same ids, documents never collide."""
+    digest = hashlib.sha256(f"{doc}\0{doc_hash}\0{number}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+@dataclass(frozen=True)
+class SentenceKey:
+    doc: str
+    doc_hash: str
+    number: int
+
+    @property
+    def id(self) -> int:
+        return sentence_id(self.doc, self.doc_hash, self.number)
+
+
+@dataclass
+class RowBuffer:
+    """Token and sentence rows waiting for the next append."""
+
+    meta: IndexMeta
+    _columns: dict[str, list[Any]] = field(default_factory=dict)
+    _vectors: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    _sentences: list[dict[str, Any]] = field(default_factory=list)
+    tokens: int = 0
+
+    def add(self, key: SentenceKey, sentence: Sentence, acts: Activations, alignment: Alignment) -> None:
+        meta = self.meta
+        count = len(acts.tokens)
+        sid = key.id
+        self._sentences.append(
+            {
+                "doc": key.doc,
+                "doc_hash": key.doc_hash,
+                "sentence": sid,
+                "number": key.number,
+                "text": sentence.text,
+                "words_json": json.dumps([asdict(w) for w in sentence.words], ensure_ascii=False),
+                "num_tokens": count,
+            }
+        )
+        word = alignment.token_to_word
+        scalars: dict[str, Any] = {
+            "doc": [key.doc] * count,
+            "sentence": np.full(count, sid, dtype=np.int64),
+            "position": np.arange(count, dtype=np.int32),
+            "start": np.array([t.start for t in acts.tokens], dtype=np.int32),
+            "end": np.array([t.end for t in acts.tokens], dtype=np.int32),
+            "token": [t.text for t in acts.tokens],
+            "special": np.array([t.special for t in acts.tokens], dtype=bool),
+            "word": word.astype(np.int32),
+            "piece": alignment.piece_index.astype(np.int32),
+        }
+        # per-word attributes with a sentinel last, so word -1 (special tokens) picks it
+        for name, _type in WORD_COLUMNS:
+            default: Any = -1 if name == "head" else False if name == "is_punct" else ""
+            values = [getattr(w, name) for w in sentence.words] + [default]
+            scalars[name] = np.asarray(values, dtype=object if isinstance(default, str) else None)[word]
+        for name, values in scalars.items():
+            self._columns.setdefault(name, []).append(values)
+
+        hidden = normalized_hidden(acts.hidden).astype(np.float16)  # [L+1, T, D]
+        for layer in range(meta.num_layers + 1):
+            self._vectors.setdefault(hidden_column(layer), []).append(hidden[layer])
+        if acts.contexts is None:
+            raise ValueError("indexing needs contexts: run the model with contexts=True")
+        contexts = normalized_contexts(acts.contexts, meta.num_heads).astype(np.float16)  # [L, T, W]
+        for layer in range(1, meta.num_layers + 1):
+            self._vectors.setdefault(context_column(layer), []).append(contexts[layer - 1])
+        # attention [L, H, T, T]: for each query token, the key it attends to most
+        top = acts.attention.argmax(axis=-1)  # [L, H, T]
+        weight = np.take_along_axis(acts.attention, top[..., None], axis=-1)[..., 0]
+        heads = meta.num_layers * meta.num_heads
+        self._vectors.setdefault("max_att", []).append(top.reshape(heads, count).T.astype(np.int16))
+        self._vectors.setdefault("max_att_w", []).append(weight.reshape(heads, count).T.astype(np.float16))
+        self.tokens += count
+
+    def __len__(self) -> int:
+        return len(self._sentences)
+
+    def take(self) -> tuple[pa.Table, pa.Table]:
+        """``(tokens, sentences)`` Arrow tables of everything buffered; the buffer empties."""
+        schema = tokens_schema(self.meta)
+        arrays = []
+        for f in schema:
+            if f.name in self._vectors:
+                flat = np.concatenate(self._vectors[f.name], axis=0)
+                arrays.append(
+                    pa.FixedSizeListArray.from_arrays(pa.array(flat.reshape(-1)), flat.shape[1])
+                )
+            else:
+                parts = self._columns.get(f.name, [])
+                values = np.concatenate(parts) if parts else np.array([])
+                arrays.append(pa.array(values, type=f.type))
+        tokens = pa.Table.from_arrays(arrays, schema=schema)
+        sentences = pa.Table.from_pylist(self._sentences, schema=sentences_schema())
+        self._columns, self._vectors, self._sentences, self.tokens = {}, {}, [], 0
+        return tokens, sentences

@@ -1,0 +1,164 @@
+"""Tables of a corpus database and the identity record (docs/index.md has the full schema).
+
+Every vector column is a ``fixed_size_list<float16, D>``, normalised by
+:mod:`exbert_ls.model.vectors`: the one normalisation queries use too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from exbert_ls.model.names import context_column, hidden_column
+from exbert_ls.model.runner import ModelRunner
+
+SCHEMA_VERSION = 1
+"""Bumped whenever a table's layout or the meaning of a column changes."""
+
+META, DOCUMENTS, SENTENCES, TOKENS, HEAD_STATS = "meta", "documents", "sentences", "tokens", "head_stats"
+DATA_TABLES = (TOKENS, SENTENCES, HEAD_STATS)
+"""Tables whose rows belong to a document (deleted with it)."""
+
+INDEXED, SKIPPED, PENDING = "indexed", "skipped", "pending"
+"""``documents.status`` values. ``pending``: rows are being written or replaced; a run that
+finds a pending document (left by a killed run) deletes its rows and indexes it again."""
+
+GOLD = "gold"
+"""``meta.spacy_model`` when every sentence came from a CoNLL-U treebank."""
+
+WORD_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
+    ("pos", pa.string()),
+    ("tag", pa.string()),
+    ("dep", pa.string()),
+    ("head", pa.int32()),
+    ("ent_type", pa.string()),
+    ("ent_iob", pa.string()),
+    ("lemma", pa.string()),
+    ("is_punct", pa.bool_()),
+)
+"""Annotations a token inherits from its word (empty / -1 / False for special tokens)."""
+
+
+@dataclass(frozen=True)
+class IndexMeta:
+    """The identity of an index: what built it. One row of the ``meta`` table."""
+
+    schema_version: int
+    model: str
+    model_source: str
+    model_fingerprint: str
+    model_type: str
+    num_layers: int
+    num_heads: int
+    d_model: int
+    d_head: int
+    causal: bool
+    tokenizer: str
+    spacy_model: str
+    """``lang_name-version`` of the spaCy pipeline, ``gold`` for CoNLL-U only, or both
+    joined by ``+`` when a corpus mixes them."""
+
+    @classmethod
+    def for_runner(cls, runner: ModelRunner, spacy_model: str) -> IndexMeta:
+        info = runner.info
+        return cls(
+            schema_version=SCHEMA_VERSION,
+            model=info.name,
+            model_source=info.source,
+            model_fingerprint=runner.fingerprint(),
+            model_type=info.model_type,
+            num_layers=info.num_layers,
+            num_heads=info.num_heads,
+            d_model=info.d_model,
+            d_head=info.d_head,
+            causal=info.causal,
+            tokenizer=tokenizer_id(runner),
+            spacy_model=spacy_model,
+        )
+
+    @property
+    def context_width(self) -> int:
+        return self.num_heads * self.d_head
+
+    def to_table(self) -> pa.Table:
+        return pa.Table.from_pylist([asdict(self)], schema=meta_schema())
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> IndexMeta:
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+
+
+def tokenizer_id(runner: ModelRunner) -> str:
+    return f"{type(runner.tokenizer).__name__}/{len(runner.tokenizer)}"
+
+
+def meta_schema() -> pa.Schema:
+    types = {"str": pa.string(), "int": pa.int32(), "bool": pa.bool_()}
+    return pa.schema(
+        [pa.field(name, types[str(f.type)]) for name, f in IndexMeta.__dataclass_fields__.items()]
+    )
+
+
+def documents_schema() -> pa.Schema:
+    return pa.schema(
+        [
+            ("doc", pa.string()),
+            ("hash", pa.string()),
+            ("sentences", pa.int64()),
+            ("tokens", pa.int64()),
+            ("status", pa.string()),
+            ("reason", pa.string()),
+        ]
+    )
+
+
+def sentences_schema() -> pa.Schema:
+    return pa.schema(
+        [
+            ("doc", pa.string()),
+            ("doc_hash", pa.string()),
+            ("sentence", pa.int64()),
+            ("number", pa.int32()),  # order of the sentence (or window) in its document
+            ("text", pa.string()),
+            ("words_json", pa.string()),
+            ("num_tokens", pa.int32()),
+        ]
+    )
+
+
+def head_stats_schema() -> pa.Schema:
+    return pa.schema([("doc", pa.string()), ("doc_hash", pa.string()), ("stats_json", pa.string())])
+
+
+def vector_columns(num_layers: int) -> list[str]:
+    """Searchable columns: ``hs0..hsL`` then ``ctx1..ctxL``."""
+    return [hidden_column(layer) for layer in range(num_layers + 1)] + [
+        context_column(layer) for layer in range(1, num_layers + 1)
+    ]
+
+
+def tokens_schema(meta: IndexMeta) -> pa.Schema:
+    heads = meta.num_layers * meta.num_heads
+    fields = [
+        ("doc", pa.string()),
+        ("sentence", pa.int64()),
+        ("position", pa.int32()),
+        ("start", pa.int32()),
+        ("end", pa.int32()),
+        ("token", pa.string()),
+        ("special", pa.bool_()),
+        ("word", pa.int32()),
+        ("piece", pa.int32()),
+        *WORD_COLUMNS,
+    ]
+    fields += [
+        (hidden_column(layer), pa.list_(pa.float16(), meta.d_model)) for layer in range(meta.num_layers + 1)
+    ]
+    fields += [
+        (context_column(layer), pa.list_(pa.float16(), meta.context_width))
+        for layer in range(1, meta.num_layers + 1)
+    ]
+    fields += [("max_att", pa.list_(pa.int16(), heads)), ("max_att_w", pa.list_(pa.float16(), heads))]
+    return pa.schema(fields)

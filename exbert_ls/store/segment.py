@@ -1,0 +1,186 @@
+"""Text -> annotated sentences that fit the model.
+
+* **Chunks**: spaCy never sees more than ``chunk_chars`` characters at once (its own limit
+  is 1,000,000). Paragraphs (blank-line separated) are packed into chunks; a longer
+  paragraph is cut at line breaks, then at whitespace, then anywhere. Single line breaks
+  inside a paragraph become spaces (hard-wrapped prose parses better; offsets unchanged).
+* **Sentences**: spaCy's parser splits each chunk; a sentence never crosses a chunk.
+* **Windows**: a sentence longer than the model's positions is cut into consecutive,
+  non-overlapping windows at word boundaries (inside a word only when one word alone is too
+  long), each at most ``max_positions`` tokens with special tokens; each window is stored
+  as its own sentence, so a stored row is exactly what ``runner.run(window_text)`` computes.
+  Words keep their annotations; a head outside the window becomes -1.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from exbert_ls.annotate.words import Word
+from exbert_ls.model.runner import ModelRunner
+
+CHUNK_CHARS = 100_000
+_PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence (or window) of a document with its words; offsets relative to ``text``."""
+
+    text: str
+    words: tuple[Word, ...]
+
+
+# ------------------------------------------------------------------- chunks
+
+
+def chunks(text: str, limit: int = CHUNK_CHARS) -> Iterator[str]:
+    """Paragraph-packed pieces of ``text``, each at most ``limit`` characters."""
+    pending: list[str] = []
+    size = 0
+    for paragraph in _PARAGRAPH.split(text):
+        paragraph = paragraph.strip()
+        if not paragraph:
+            continue
+        paragraph = paragraph.replace("\n", " ")
+        for piece in _cut(paragraph, limit):
+            if pending and size + 2 + len(piece) > limit:
+                yield "\n\n".join(pending)
+                pending, size = [], 0
+            pending.append(piece)
+            size += len(piece) + 2
+    if pending:
+        yield "\n\n".join(pending)
+
+
+def _cut(text: str, limit: int) -> Iterator[str]:
+    """Pieces of at most ``limit`` characters, cut at the last whitespace where there is one."""
+    while len(text) > limit:
+        cut = max(text.rfind(" ", 0, limit), text.rfind("\t", 0, limit))
+        if cut <= 0:
+            cut = limit
+        yield text[:cut]
+        text = text[cut:].lstrip()
+    if text:
+        yield text
+
+
+# ---------------------------------------------------------------- sentences
+
+
+def spacy_sentences(nlp: Any, pieces: Iterable[str], batch_size: int = 16) -> Iterator[Sentence]:
+    """Split and annotate with spaCy (``nlp.pipe``), one :class:`Sentence` per spaCy sentence."""
+    for doc in nlp.pipe(pieces, batch_size=batch_size):
+        for sent in doc.sents:
+            sentence = _from_span(doc, sent)
+            if sentence is not None:
+                yield sentence
+
+
+def _from_span(doc: Any, span: Any) -> Sentence | None:
+    kept = [tok for tok in span if not tok.is_space]
+    if not kept:
+        return None
+    base = kept[0].idx
+    last = kept[-1]
+    text = doc.text[base : last.idx + len(last.text)]
+    index_of = {tok.i: k for k, tok in enumerate(kept)}
+    words = tuple(
+        Word(
+            index=k,
+            text=tok.text,
+            start=tok.idx - base,
+            end=tok.idx - base + len(tok.text),
+            pos=tok.pos_,
+            tag=tok.tag_,
+            dep=tok.dep_,
+            head=-1 if tok.head.i == tok.i else index_of.get(tok.head.i, -1),
+            ent_type=tok.ent_type_,
+            ent_iob=tok.ent_iob_ or "O",
+            lemma=tok.lemma_,
+            is_punct=tok.is_punct,
+        )
+        for k, tok in enumerate(kept)
+    )
+    return Sentence(text, words)
+
+
+def sub_sentence(sentence: Sentence, lo: int, hi: int) -> Sentence | None:
+    """The part of ``sentence`` in characters ``[lo, hi)`` (whitespace trimmed), words clipped."""
+    piece = sentence.text[lo:hi]
+    lo += len(piece) - len(piece.lstrip())
+    hi = lo + len(piece.strip())
+    if hi <= lo:
+        return None
+    inside = [w for w in sentence.words if w.start < hi and w.end > lo]
+    renumber = {w.index: k for k, w in enumerate(inside)}
+    words = tuple(
+        replace(
+            w,
+            index=k,
+            start=max(w.start, lo) - lo,
+            end=min(w.end, hi) - lo,
+            text=sentence.text[max(w.start, lo) : min(w.end, hi)],
+            head=renumber.get(w.head, -1),
+        )
+        for k, w in enumerate(inside)
+    )
+    return Sentence(sentence.text[lo:hi], words)
+
+
+# ------------------------------------------------------------------ windows
+
+
+def fit(sentence: Sentence, runner: ModelRunner, length: int | None = None) -> list[Sentence]:
+    """``sentence`` itself if it fits the model, else consecutive windows that do."""
+    limit = runner.info.max_positions
+    if length is None:
+        length = runner.count_tokens([sentence.text])[0]
+    if length <= limit:
+        return [sentence]
+    specials = runner.count_tokens([""])[0]
+    encoded = runner.tokenizer(sentence.text, add_special_tokens=False, return_offsets_mapping=True)
+    text = sentence.text
+    trimmed = []
+    for start, end in encoded["offset_mapping"]:
+        while start < end and text[start].isspace():  # byte-level BPE glues the space on
+            start += 1
+        trimmed.append((start, end))
+    offsets = np.array(trimmed, dtype=np.int64).reshape(-1, 2)
+    word_starts = np.array([w.start for w in sentence.words], dtype=np.int64)
+    return _windows(sentence, runner, offsets, word_starts, max(limit - specials - 2, 1))
+
+
+def _windows(
+    sentence: Sentence, runner: ModelRunner, offsets: np.ndarray, word_starts: np.ndarray, budget: int
+) -> list[Sentence]:
+    """Greedy: each window takes up to ``budget`` tokens, ending before the last word start."""
+    limit = runner.info.max_positions
+    starts = offsets[:, 0]
+    # a token may end a window only if the next token begins a word
+    begins_word = np.isin(starts, word_starts)
+    windows: list[Sentence] = []
+    first = 0
+    count = len(offsets)
+    while first < count:
+        size = budget
+        while True:
+            stop = min(first + size, count)
+            if stop < count:
+                candidates = np.nonzero(begins_word[first + 1 : stop + 1])[0]
+                if candidates.size:
+                    stop = first + 1 + int(candidates[-1])
+            hi = int(starts[stop]) if stop < count else len(sentence.text)
+            window = sub_sentence(sentence, int(starts[first]), hi)
+            if window is None or runner.count_tokens([window.text])[0] <= limit or size <= 1:
+                break
+            size = max(size // 2, 1)  # retokenised text came out longer: take fewer tokens
+        if window is not None:
+            windows.append(window)
+        first = stop
+    return windows
