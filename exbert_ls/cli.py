@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from exbert_ls.errors import ExbertError, InvalidInputError
 from exbert_ls.model.embedded import DEFAULT_MODEL
+from exbert_ls.store.cli_index import add_index_parser
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -117,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trust-remote-code", action="store_true", help="allow a hub model's own code")
     p.set_defaults(handler=cmd_explain)
     _add_search_parsers(sub)
+    add_index_parser(sub)
     return parser
 
 

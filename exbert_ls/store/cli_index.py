@@ -1,0 +1,106 @@
+"""``exbert index [PATH...]``: the CLI face of :func:`exbert_ls.store.index_paths`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from dataclasses import asdict
+from typing import Any
+
+from exbert_ls.store.report import IndexConfig, IndexProgress
+
+DEFAULT_DB = os.path.join(".exbert", "index")
+
+
+def default_db_uri(given: str | None = None) -> str:
+    """``--db`` else ``$EXBERT_DB`` else ``./.exbert/index``."""
+    return given or os.environ.get("EXBERT_DB") or DEFAULT_DB
+
+
+def add_index_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "index",
+        help="index files and folders (default: the embedded pydoc corpus) into a corpus database",
+    )
+    p.add_argument("paths", nargs="*", help="files and folders (.txt .text .md .markdown .rst .rest .conllu)")
+    p.add_argument("--db", default=None, help=f"database directory or URI (default $EXBERT_DB or {DEFAULT_DB})")
+    p.add_argument("--model", default=None, help="model name/dir (default: the index's model, else minilm)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    p.add_argument("--ann", choices=("auto", "always", "never"), default="auto",
+                   help="LanceDB vector indexes: auto builds them from 300,000 token rows")
+    p.add_argument("--batch-size", type=int, default=IndexConfig.batch_size, help="sentences per forward pass")
+    p.add_argument("--flush-tokens", type=int, default=IndexConfig.flush_tokens, help="token rows per append")
+    p.add_argument("--max-file-mb", type=float, default=IndexConfig.max_file_bytes / 2**20,
+                   help="skip larger files")
+    p.add_argument("--no-overlap", action="store_true", help="annotate and run the model in one thread")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(handler=cmd_index)
+
+
+def _model_name(args: argparse.Namespace, uri: str) -> str:
+    from exbert_ls.errors import CorpusNotFoundError
+    from exbert_ls.model.embedded import DEFAULT_MODEL
+    from exbert_ls.store.db import CorpusDB
+
+    if args.model:
+        return str(args.model)
+    try:
+        return CorpusDB.open(uri).meta.model
+    except CorpusNotFoundError:
+        return DEFAULT_MODEL
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from exbert_ls.model.runner import ModelRunner
+    from exbert_ls.store.default_corpus import default_corpus_paths
+    from exbert_ls.store.indexer import index_paths
+
+    uri = default_db_uri(args.db)
+    paths = args.paths or [str(p) for p in default_corpus_paths()]
+    runner = ModelRunner.load(_model_name(args, uri), device=args.device)
+    config = IndexConfig(
+        ann=args.ann,
+        batch_size=args.batch_size,
+        flush_tokens=args.flush_tokens,
+        max_file_bytes=int(args.max_file_mb * 2**20),
+        overlap=not args.no_overlap,
+    )
+    cancel = threading.Event()
+    bar: Any = None if args.quiet else tqdm(total=0, unit="file", dynamic_ncols=True, file=sys.stderr)
+
+    def on_progress(p: IndexProgress) -> None:
+        if bar is None:
+            return
+        bar.total = p.files_total
+        bar.n = p.files_done
+        bar.set_postfix(sentences=f"{p.sentences:,}", tok_s=f"{p.tokens_per_s:,.0f}", refresh=False)
+        bar.refresh()
+
+    def on_interrupt(_signum: int, _frame: object) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        print("\nexbert: finishing the current append (Ctrl-C again to abort)", file=sys.stderr)
+        cancel.set()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt) if threading.current_thread() is threading.main_thread() else None
+    try:
+        report = index_paths(paths, uri, runner, progress=on_progress, cancel=cancel, config=config)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        if bar is not None:
+            bar.close()
+    if args.json:
+        json.dump({**asdict(report), "db": uri}, sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        print(f"index: {uri}")
+        print(report.summary())
+    return 130 if report.cancelled else 0
