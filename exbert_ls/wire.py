@@ -7,6 +7,9 @@ An encoded array is ``{"dtype", "shape", "encoding", "data"}``:
 * ``encoding``: ``base64`` (little-endian bytes) or ``zlib+base64`` (deflated first);
 * ``data``: the bytes as base64 text.
 
+With ``binary=True`` (for msgpack payloads) ``encoding`` is ``raw`` or ``zlib`` and ``data`` is
+the bytes themselves (msgpack ``bin``), not base64 text.
+
 :func:`pack` / :func:`unpack` give the same payload as msgpack bytes, arrays as raw binary.
 """
 
@@ -25,7 +28,7 @@ WireDtype = Literal["float16", "float32", "uint8"]
 
 
 def encode_array(
-    array: np.ndarray, dtype: WireDtype = "float16", *, compress: bool = True
+    array: np.ndarray, dtype: WireDtype = "float16", *, compress: bool = True, binary: bool = False
 ) -> dict[str, Any]:
     if dtype == "uint8":
         scale = 1.0 / 255.0
@@ -35,11 +38,15 @@ def encode_array(
         raw = np.ascontiguousarray(array, dtype="<f2" if dtype == "float16" else "<f4").tobytes()
     if compress:
         raw = zlib.compress(raw, level=6)
+    if binary:
+        encoding, data = ("zlib" if compress else "raw"), raw
+    else:
+        encoding, data = ("zlib+base64" if compress else "base64"), base64.b64encode(raw).decode("ascii")
     encoded: dict[str, Any] = {
         "dtype": dtype,
         "shape": list(np.shape(array)),
-        "encoding": "zlib+base64" if compress else "base64",
-        "data": base64.b64encode(raw).decode("ascii"),
+        "encoding": encoding,
+        "data": data,
     }
     if scale is not None:
         encoded["scale"] = scale
@@ -48,12 +55,16 @@ def encode_array(
 
 def decode_array(encoded: dict[str, Any]) -> np.ndarray:
     try:
-        raw = base64.b64decode(encoded["data"])
-        if encoded["encoding"] == "zlib+base64":
+        encoding = encoded["encoding"]
+        if encoding not in ("base64", "zlib+base64", "raw", "zlib"):
+            raise ValueError(f"unknown encoding {encoding!r}")
+        data = encoded["data"]
+        raw = base64.b64decode(data) if encoding.endswith("base64") else bytes(data)
+        if encoding.startswith("zlib"):
             raw = zlib.decompress(raw)
         dtype = {"float16": "<f2", "float32": "<f4", "uint8": "<u1"}[encoded["dtype"]]
         values = np.frombuffer(raw, dtype=dtype).reshape(encoded["shape"])
-    except (KeyError, ValueError, zlib.error) as exc:
+    except (KeyError, ValueError, TypeError, zlib.error) as exc:
         raise InvalidInputError(f"malformed encoded array: {exc}") from exc
     if "scale" in encoded:
         return values.astype(np.float32) * np.float32(encoded["scale"])

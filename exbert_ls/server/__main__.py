@@ -1,0 +1,46 @@
+"""``exbert-ls``: run the language server on stdio (default) or TCP (for debugging)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+
+def _host_port(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {value!r}")
+    return host or "127.0.0.1", int(port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="exbert-ls", description="exBERT language server (LSP over stdio).")
+    parser.add_argument("--stdio", action="store_true", help="talk LSP on stdin/stdout (the default)")
+    parser.add_argument("--tcp", type=_host_port, metavar="HOST:PORT", help="listen on TCP instead (debugging)")
+    parser.add_argument(
+        "--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="level of the log written to stderr (the client gets exbert's own INFO log as window/logMessage)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(stream=sys.stderr, level=args.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # pygls logs every message body at INFO: keep it quiet unless debugging.
+    logging.getLogger("pygls").setLevel(logging.DEBUG if args.log_level == "DEBUG" else logging.WARNING)
+    from exbert_ls.server.app import create_server
+
+    server = create_server()
+    if args.tcp:
+        host, port = args.tcp
+        server.start_tcp(host, port)
+    else:
+        server.start_io()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

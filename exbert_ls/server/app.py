@@ -1,0 +1,328 @@
+"""The ``exbert-ls`` language server: LSP methods and ``exbert.*`` commands.
+
+Each handler parses its arguments into an attrs payload (``protocol.py``), runs one
+function of ``handlers.py`` / ``hover.py`` on a worker thread, and returns its JSON-able
+result. Library errors become JSON-RPC errors (``rpc.py``); the server keeps running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+
+from exbert_ls.errors import ExbertError
+from exbert_ls.server import handlers
+from exbert_ls.server.config import SECTION, settings_from
+from exbert_ls.server.documents import Selected, document_text, resolve, uri_to_path
+from exbert_ls.server.hover import HOVER_LANGUAGES, hover_markdown
+from exbert_ls.server.positions import LineIndex, PositionEncoding
+from exbert_ls.server.protocol import (
+    ExplainArgs,
+    HeadSummaryArgs,
+    IndexArgs,
+    SearchArgs,
+    Selection,
+    StatusArgs,
+    parse,
+)
+from exbert_ls.server.rpc import ExbertProtocol, rpc_error
+from exbert_ls.server.state import ServerState
+
+log = logging.getLogger("exbert_ls")
+T = TypeVar("T")
+VERSION = "0.1.0"
+PROGRESS_INTERVAL_S = 0.1
+
+
+class ExbertLanguageServer(LanguageServer):
+    protocol: ExbertProtocol
+
+    def __init__(self) -> None:
+        super().__init__("exbert-ls", VERSION, protocol_cls=ExbertProtocol, max_workers=4)
+        self.state = ServerState(warn=self.warn)
+        self.requests: Executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="exbert-request")
+        """Explain, search, hover: short CPU work (forward passes are serialised by the runner)."""
+        self.jobs: Executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exbert-index")
+        """Index jobs, one at a time, so requests stay answered while one runs."""
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    # ---------------------------------------------------------------- messages
+
+    def call_on_loop(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Send LSP messages from the event loop thread (the writers are not thread-safe)."""
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            fn(*args)
+        else:
+            loop.call_soon_threadsafe(fn, *args)
+
+    def warn(self, message: str) -> None:
+        log.warning("%s", message)
+        self.call_on_loop(
+            self.window_show_message, types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+        )
+
+    @property
+    def position_encoding(self) -> PositionEncoding:
+        encoding = str(self.workspace.position_encoding or "utf-16")
+        return encoding if encoding in ("utf-8", "utf-32") else "utf-16"  # type: ignore[return-value]
+
+    def select(self, selection: Selection) -> Selected:
+        return resolve(selection, self.workspace, self.position_encoding)
+
+    # ----------------------------------------------------------------- running
+
+    async def run(
+        self, command: str, fn: Callable[[threading.Event], T], *, executor: Executor | None = None,
+        on_cancel: Callable[[threading.Event], None] | None = None,
+    ) -> T:
+        """Run ``fn(cancel_event)`` on a worker thread; ``$/cancelRequest`` sets the event."""
+        loop = asyncio.get_running_loop()
+        with self.protocol.cancellations.track(self.protocol.msg_id) as cancel:
+            if on_cancel is not None:
+                on_cancel(cancel)
+            try:
+                return await loop.run_in_executor(executor or self.requests, fn, cancel)
+            except ExbertError as exc:
+                log.info("%s failed: %s", command, exc)
+                raise rpc_error(exc, command) from exc
+
+    def shutdown(self) -> None:
+        for executor in (self.requests, self.jobs):
+            executor.shutdown(wait=False, cancel_futures=True)
+        super().shutdown()
+
+
+class LspLogHandler(logging.Handler):
+    """Forwards ``exbert_ls`` log records to the client as ``window/logMessage``."""
+
+    LEVELS = {
+        logging.ERROR: types.MessageType.Error,
+        logging.WARNING: types.MessageType.Warning,
+        logging.INFO: types.MessageType.Info,
+    }
+
+    def __init__(self, server: ExbertLanguageServer) -> None:
+        super().__init__(level=logging.INFO)
+        self.server = server
+
+    def emit(self, record: logging.LogRecord) -> None:
+        kind = next((t for level, t in self.LEVELS.items() if record.levelno >= level), types.MessageType.Log)
+        params = types.LogMessageParams(type=kind, message=self.format(record))
+        self.server.call_on_loop(self.server.window_log_message, params)
+
+
+def create_server() -> ExbertLanguageServer:
+    server = ExbertLanguageServer()
+    handler = LspLogHandler(server)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    _register_lifecycle(server)
+    _register_commands(server)
+    return server
+
+
+# -------------------------------------------------------------------- lifecycle
+
+
+def _folders_of(params: types.InitializeParams) -> list[Any]:
+    uris = [f.uri for f in params.workspace_folders or []] or ([params.root_uri] if params.root_uri else [])
+    return [p for p in (uri_to_path(u) for u in uris) if p is not None]
+
+
+def _register_lifecycle(server: ExbertLanguageServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def on_initialize(ls: ExbertLanguageServer, params: types.InitializeParams) -> None:
+        ls.loop = asyncio.get_running_loop()
+        ls.state.set_folders(_folders_of(params))
+        try:
+            ls.state.configure(settings_from(params.initialization_options))
+        except ExbertError as exc:
+            ls.warn(f"exbert: {exc}; using the defaults")
+
+    @server.feature(types.INITIALIZED)
+    async def on_initialized(ls: ExbertLanguageServer, params: types.InitializedParams) -> None:
+        await _pull_configuration(ls)
+        _preload(ls)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def on_configuration(ls: ExbertLanguageServer, params: types.DidChangeConfigurationParams) -> None:
+        settings = params.settings
+        if isinstance(settings, dict) and isinstance(settings.get(SECTION), dict):
+            _apply_settings(ls, settings[SECTION])
+        else:
+            await _pull_configuration(ls)
+        _preload(ls)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def on_folders(ls: ExbertLanguageServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+        folders = [uri_to_path(f.uri) for f in ls.workspace.folders.values()]
+        ls.state.set_folders([f for f in folders if f is not None])
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    async def on_hover(ls: ExbertLanguageServer, params: types.HoverParams) -> types.Hover | None:
+        if not ls.state.settings.hover:
+            return None
+        uri = params.text_document.uri
+        try:
+            text, _, language = document_text(ls.workspace, uri)
+        except ExbertError:
+            return None
+        if (language or "") not in HOVER_LANGUAGES and not uri.endswith((".txt", ".md")):
+            return None
+        lines = LineIndex(text, ls.position_encoding)
+        try:
+            offset = lines.offset(params.position.line, params.position.character)
+            found = await ls.run("hover", lambda cancel: hover_markdown(ls.state, text, offset))
+        except (ExbertError, JsonRpcException) as exc:  # a bad position, a model that cannot load
+            log.info("no hover: %s", exc)  # a hover answers nothing rather than an error popup
+            return None
+        if found is None:
+            return None
+        markdown, span = found
+        (r,) = lines.ranges([span.start], [span.end])
+        return types.Hover(
+            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown),
+            range=types.Range(
+                start=types.Position(**r["start"]), end=types.Position(**r["end"])
+            ),
+        )
+
+
+def _apply_settings(ls: ExbertLanguageServer, data: Any) -> None:
+    try:
+        changed = ls.state.configure(settings_from(data, ls.state.settings))
+    except ExbertError as exc:
+        ls.warn(f"exbert: {exc}; keeping the previous settings")
+        return
+    if changed:
+        log.info("settings changed: %s", ", ".join(changed))
+
+
+async def _pull_configuration(ls: ExbertLanguageServer) -> None:
+    workspace = ls.client_capabilities.workspace
+    if workspace is None or not workspace.configuration:
+        return
+    result = await ls.workspace_configuration_async(
+        types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
+    )
+    if result and isinstance(result[0], dict):
+        _apply_settings(ls, result[0])
+
+
+def _preload(ls: ExbertLanguageServer) -> None:
+    """Load the configured model in the background (once; later requests wait for it)."""
+    if not ls.state.settings.preload or ls.state.loaded_runner() is not None:
+        return
+
+    def load() -> None:
+        try:
+            ls.state.runner()
+        except ExbertError as exc:
+            ls.warn(f"exbert: cannot load model {ls.state.settings.model!r}: {exc}")
+
+    ls.requests.submit(load)
+
+
+# --------------------------------------------------------------------- commands
+
+
+def _register_commands(server: ExbertLanguageServer) -> None:
+    @server.command("exbert.explain")
+    async def explain(ls: ExbertLanguageServer, *arguments: Any) -> dict[str, Any]:
+        args = parse("exbert.explain", ExplainArgs, arguments)
+        selected = _select(ls, "exbert.explain", args)
+        return await ls.run("exbert.explain", lambda cancel: handlers.explain(ls.state, args, selected, cancel))
+
+    @server.command("exbert.search")
+    async def search(ls: ExbertLanguageServer, *arguments: Any) -> dict[str, Any]:
+        args = parse("exbert.search", SearchArgs, arguments)
+        selected = _select(ls, "exbert.search", args)
+        return await ls.run("exbert.search", lambda cancel: handlers.search(ls.state, args, selected, cancel))
+
+    @server.command("exbert.headSummary")
+    async def head_summary(ls: ExbertLanguageServer, *arguments: Any) -> dict[str, Any]:
+        args = parse("exbert.headSummary", HeadSummaryArgs, arguments)
+        return await ls.run("exbert.headSummary", lambda cancel: handlers.head_summary(ls.state, args))
+
+    @server.command("exbert.status")
+    async def status(ls: ExbertLanguageServer, *arguments: Any) -> dict[str, Any]:
+        parse("exbert.status", StatusArgs, arguments)
+        return await ls.run("exbert.status", lambda cancel: handlers.status(ls.state))
+
+    @server.command("exbert.indexWorkspace")
+    async def index_workspace(ls: ExbertLanguageServer, *arguments: Any) -> dict[str, Any]:
+        args = parse("exbert.indexWorkspace", IndexArgs, arguments)
+        return await _index(ls, args)
+
+
+def _select(ls: ExbertLanguageServer, command: str, selection: Selection) -> Selected:
+    try:
+        return ls.select(selection)
+    except ExbertError as exc:
+        raise rpc_error(exc, command) from exc
+
+
+async def _index(ls: ExbertLanguageServer, args: IndexArgs) -> dict[str, Any]:
+    """Index with work-done progress; cancellable by ``$/cancelRequest`` or by the progress's
+    cancel button (``window/workDoneProgress/cancel``, which still returns the partial report)."""
+    window = ls.client_capabilities.window
+    token = f"exbert-index-{uuid.uuid4()}" if window is not None and window.work_done_progress else None
+    progress = ls.work_done_progress
+    if token is not None:
+        await progress.create_async(token)
+        progress.begin(
+            token,
+            types.WorkDoneProgressBegin(title="exbert: indexing", cancellable=True, percentage=0, message="starting"),
+        )
+
+    def watch(cancel: threading.Event) -> None:
+        future = progress.tokens.get(token) if token is not None else None
+        if future is not None:
+            future.add_done_callback(lambda f: cancel.set() if f.cancelled() else None)
+
+    last = [0.0]
+
+    def report(p: Any) -> None:
+        now = time.monotonic()
+        if token is None or (now - last[0] < PROGRESS_INTERVAL_S and p.fraction < 1):
+            return
+        last[0] = now
+        message = (
+            f"{p.files_done}/{p.files_total} files · {p.tokens:,} tokens · {p.tokens_per_s:,.0f} tokens/s"
+            + (f" · {p.current}" if p.current else "")
+        )
+        value = types.WorkDoneProgressReport(percentage=int(100 * p.fraction), message=message)
+        ls.call_on_loop(progress.report, token, value)
+
+    outcome = "failed"
+    try:
+        result = await ls.run(
+            "exbert.indexWorkspace",
+            lambda cancel: handlers.index_workspace(ls.state, args, cancel, report),
+            executor=ls.jobs,
+            on_cancel=watch,
+        )
+        outcome = result.get("summary", "done")
+        return result
+    finally:
+        if token is not None:
+            progress.end(token, types.WorkDoneProgressEnd(message=outcome))
+            progress.tokens.pop(token, None)

@@ -1,0 +1,110 @@
+"""JSON-RPC plumbing: library errors -> LSP errors, and cancellation of running requests.
+
+pygls answers ``$/cancelRequest`` by cancelling the request's future, which only helps
+before a handler starts. :class:`ExbertProtocol` also sets a ``threading.Event`` that the
+running library call polls (the indexer between batches, explain between stages).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from pygls.exceptions import (
+    JsonRpcException,
+    JsonRpcInvalidParams,
+    JsonRpcRequestCancelled,
+    JsonRpcServerError,
+)
+from pygls.protocol import LanguageServerProtocol
+
+from exbert_ls.errors import (
+    CorpusNotFoundError,
+    ExbertError,
+    IndexMismatchError,
+    InvalidInputError,
+    UnknownModelError,
+    UnsupportedModelError,
+)
+
+log = logging.getLogger(__name__)
+
+ERROR_CODES: dict[type[ExbertError], int] = {
+    CorpusNotFoundError: -32010,
+    IndexMismatchError: -32011,
+    UnknownModelError: -32012,
+    UnsupportedModelError: -32013,
+    ExbertError: -32000,
+}
+"""Server error codes (JSON-RPC reserves -32099..-32000 for them); docs/protocol.md lists them."""
+
+
+class Cancelled(ExbertError):
+    """The client cancelled the request ($/cancelRequest or window/workDoneProgress/cancel)."""
+
+
+def rpc_error(exc: ExbertError, command: str) -> JsonRpcException:
+    """The JSON-RPC error a library error becomes; ``data.error`` names its class."""
+    message = f"{command}: {exc}"
+    data = {"error": type(exc).__name__}
+    if isinstance(exc, Cancelled):
+        return JsonRpcRequestCancelled(message=message, data=data)
+    if isinstance(exc, InvalidInputError):
+        return JsonRpcInvalidParams(message=message, data=data)
+    for cls, code in ERROR_CODES.items():
+        if isinstance(exc, cls):
+            return JsonRpcServerError(message, code, data)
+    raise AssertionError("ExbertError is in ERROR_CODES")
+
+
+class Cancellations:
+    """``threading.Event`` per in-flight request id."""
+
+    def __init__(self) -> None:
+        self._events: dict[Any, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def track(self, msg_id: Any) -> Iterator[threading.Event]:
+        event = threading.Event()
+        if msg_id is None:
+            yield event
+            return
+        with self._lock:
+            self._events[msg_id] = event
+        try:
+            yield event
+        finally:
+            with self._lock:
+                self._events.pop(msg_id, None)
+
+    def cancel(self, msg_id: Any) -> bool:
+        with self._lock:
+            event = self._events.get(msg_id)
+        if event is None:
+            return False
+        event.set()
+        return True
+
+
+class ExbertProtocol(LanguageServerProtocol):
+    """pygls' protocol, plus cancellation of requests that are already running."""
+
+    cancellations: Cancellations
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cancellations = Cancellations()
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        if self.cancellations.cancel(msg_id):
+            log.info("cancelling running request %s", msg_id)
+        super()._handle_cancel_notification(msg_id)
+
+
+def check_cancelled(event: threading.Event | None) -> None:
+    if event is not None and event.is_set():
+        raise Cancelled("cancelled by the client")

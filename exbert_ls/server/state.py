@@ -1,0 +1,197 @@
+"""What the server keeps between requests: settings, the loaded model, spaCy, the corpus
+database and the hover cache. Loaded lazily, once, and shared by every request thread.
+
+Nothing here imports torch, transformers or lancedb at module level: ``initialize`` must
+answer before any of them is loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from exbert_ls.annotate.words import SpacyAnnotator, Word
+from exbert_ls.errors import CorpusNotFoundError, IndexMismatchError
+from exbert_ls.server.config import Settings
+
+if TYPE_CHECKING:
+    from exbert_ls.model.activations import Activations
+    from exbert_ls.model.runner import ModelRunner
+
+log = logging.getLogger(__name__)
+
+MAX_EXTRA_MODELS = 1
+"""Per-request model overrides kept loaded besides the configured model."""
+HOVER_CACHE_SIZE = 256
+
+
+class _SerialAnnotator(SpacyAnnotator):
+    """spaCy pipelines are not documented as thread-safe: one call at a time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._call_lock = threading.Lock()
+
+    def words(self, text: str) -> list[Word]:
+        with self._call_lock:
+            return super().words(text)
+
+    def sentences(self, text: str) -> list[tuple[int, list[Word]]]:
+        with self._call_lock:
+            return super().sentences(text)
+
+
+class ServerState:
+    """Shared, lazily loaded resources. Every method may be called from any thread."""
+
+    def __init__(self, warn: Callable[[str], None] | None = None) -> None:
+        self.settings = Settings()
+        self.root: Path | None = None
+        """First workspace folder (default database location, default index paths)."""
+        self.folders: list[Path] = []
+        self._warn = warn or (lambda message: log.warning("%s", message))
+        self._lock = threading.Lock()
+        self._runners: OrderedDict[str, ModelRunner] = OrderedDict()
+        self._load_locks: dict[str, threading.Lock] = {}
+        self._annotator: _SerialAnnotator | None = None
+        self._db: Any = None
+        self._db_key: tuple[str, str] | None = None
+        self._db_error_reported: set[tuple[str, str]] = set()
+        self._hover_runs: OrderedDict[tuple[str, str, bool], Activations] = OrderedDict()
+        self.indexing = threading.Event()
+        """Set while an index job runs."""
+
+    # ----------------------------------------------------------------- settings
+
+    def configure(self, settings: Settings) -> list[str]:
+        """Apply new settings; returns the names of the settings that changed. A model or
+        device change drops the loaded model (reloaded once, on next use)."""
+        with self._lock:
+            old, self.settings = self.settings, settings
+            names = [a.name for a in attrs.fields(Settings) if getattr(old, a.name) != getattr(settings, a.name)]
+            if "model" in names or "device" in names:
+                self._runners.pop(old.model, None)
+                if "device" in names:
+                    self._runners.clear()
+            if {"model", "device", "database_path"} & set(names):
+                self._db, self._db_key = None, None
+                self._hover_runs.clear()
+        return names
+
+    def set_folders(self, folders: list[Path]) -> None:
+        with self._lock:
+            self.folders = folders
+            self.root = folders[0] if folders else None
+            self._db, self._db_key = None, None
+
+    def database_uri(self) -> str | None:
+        return self.settings.database_uri(self.root)
+
+    # -------------------------------------------------------------------- model
+
+    def runner(self, name: str | None = None) -> ModelRunner:
+        """The model runner for ``name`` (default: the configured model), loaded once."""
+        settings = self.settings
+        name = name or settings.model
+        with self._lock:
+            runner = self._runners.get(name)
+            if runner is not None:
+                self._runners.move_to_end(name)
+                return runner
+            load_lock = self._load_locks.setdefault(name, threading.Lock())
+        with load_lock:  # concurrent first requests wait for one load
+            with self._lock:
+                if name in self._runners:
+                    return self._runners[name]
+            from exbert_ls.model.runner import ModelRunner
+
+            log.info("loading model %s on %s", name, settings.device)
+            runner = ModelRunner.load(name, device=settings.device)
+            log.info(
+                "loaded %s: %s, %d layers x %d heads",
+                name, runner.info.model_type, runner.info.num_layers, runner.info.num_heads,
+            )
+            with self._lock:
+                self._runners[name] = runner
+                extras = [n for n in self._runners if n != self.settings.model]
+                for stale in extras[: max(0, len(extras) - MAX_EXTRA_MODELS)]:
+                    del self._runners[stale]
+            return runner
+
+    def loaded_runner(self) -> ModelRunner | None:
+        with self._lock:
+            return self._runners.get(self.settings.model)
+
+    def annotator(self) -> SpacyAnnotator:
+        with self._lock:
+            if self._annotator is None:
+                self._annotator = _SerialAnnotator()
+            return self._annotator
+
+    # ----------------------------------------------------------------- database
+
+    def db(self) -> Any:
+        """The corpus database opened for the configured model (cached). Raises
+        CorpusNotFoundError or IndexMismatchError; a mismatch is also shown to the user once."""
+        uri = self.database_uri()
+        if uri is None:
+            raise CorpusNotFoundError(
+                "no corpus database: open a workspace folder or set exbert.databasePath, "
+                "then run exbert.indexWorkspace"
+            )
+        runner = self.runner()
+        key = (uri, runner.info.name)
+        with self._lock:
+            if self._db_key == key:
+                return self._db
+        from exbert_ls.store.corpus import CorpusDB
+
+        try:
+            db = CorpusDB.open(uri, runner=runner)
+        except IndexMismatchError as exc:
+            if key not in self._db_error_reported:
+                self._db_error_reported.add(key)
+                self._warn(f"exbert: the corpus database at {uri} does not match model {runner.info.name!r}: {exc}")
+            raise
+        with self._lock:
+            self._db, self._db_key = db, key
+        return db
+
+    def db_or_none(self) -> Any:
+        """The database, or None if there is none (or it belongs to another model)."""
+        try:
+            return self.db()
+        except (CorpusNotFoundError, IndexMismatchError):
+            return None
+        except ImportError:
+            return None
+
+    def invalidate_db(self) -> None:
+        with self._lock:
+            self._db, self._db_key = None, None
+            self._hover_runs.clear()
+
+    # -------------------------------------------------------------------- hover
+
+    def hover_run(self, text: str, *, contexts: bool) -> Activations:
+        """Activations of a sentence, cached by model and text."""
+        runner = self.runner()
+        key = (runner.info.name, text, contexts)
+        with self._lock:
+            cached = self._hover_runs.get(key)
+            if cached is not None:
+                self._hover_runs.move_to_end(key)
+                return cached
+        acts = runner.run(text, contexts=contexts)
+        with self._lock:
+            self._hover_runs[key] = acts
+            while len(self._hover_runs) > HOVER_CACHE_SIZE:
+                self._hover_runs.popitem(last=False)
+        return acts
+

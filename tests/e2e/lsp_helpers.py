@@ -1,0 +1,62 @@
+"""Helpers for the end-to-end tests (imported by name: tests/e2e is on sys.path)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "exbert_ls.server"])
+
+def capabilities() -> types.ClientCapabilities:
+    return types.ClientCapabilities(
+        window=types.WindowClientCapabilities(work_done_progress=True, show_message=None),
+        workspace=types.WorkspaceClientCapabilities(configuration=False, workspace_folders=True),
+        text_document=types.TextDocumentClientCapabilities(
+            hover=types.HoverClientCapabilities(content_format=[types.MarkupKind.Markdown])
+        ),
+    )
+
+
+async def start(client: LanguageClient, workspace: Path, options: dict[str, Any]) -> types.InitializeResult:
+    uri = workspace.as_uri()
+    return await client.initialize_session(
+        types.InitializeParams(
+            capabilities=capabilities(),
+            root_uri=uri,
+            workspace_folders=[types.WorkspaceFolder(uri=uri, name="ws")],
+            initialization_options=options,
+        )
+    )
+
+
+async def command(client: LanguageClient, name: str, *arguments: Any) -> Any:
+    return await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=name, arguments=list(arguments))
+    )
+
+
+def open_document(client: LanguageClient, path: Path, text: str, language: str = "plaintext") -> str:
+    path.write_text(text, encoding="utf-8")
+    uri = path.as_uri()
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)
+        )
+    )
+    return uri
+
+
+def utf16_slice(text: str, rng: dict[str, Any]) -> str:
+    """The text an LSP range covers, computed independently of the server (UTF-16 units)."""
+    lines = text.split("\n")
+
+    def to_offset(pos: dict[str, int]) -> int:
+        before = sum(len(line) + 1 for line in lines[: pos["line"]])
+        prefix = lines[pos["line"]].encode("utf-16-le")[: 2 * pos["character"]].decode("utf-16-le")
+        return before + len(prefix)
+
+    return text[to_offset(rng["start"]) : to_offset(rng["end"])]

@@ -1,0 +1,99 @@
+"""exbert.explain over LSP: raw text, document ranges (UTF-16 positions), msgpack."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from exbert_ls.wire import decode_array, unpack
+from lsp_helpers import command, open_document, utf16_slice
+
+
+async def test_initialize_lists_commands_and_loads_nothing(client: LanguageClient):
+    status = await command(client, "exbert.status")
+    assert status["schema"] == "exbert.status/1"
+    assert status["model_loaded"] is False  # lazy: initialize and status load no model
+    assert status["database"]["open"] is False and status["database"]["error"]
+
+
+async def test_explain_raw_text(client: LanguageClient):
+    result = await command(client, "exbert.explain", {"text": "The cat sat on the mat."})
+    assert result["schema"] == "exbert.explain/1"
+    layers, heads = result["num_layers"], result["num_heads"]
+    att = decode_array(result["attention"])
+    t = len(result["tokens"])
+    assert att.shape == (layers, heads, t, t)
+    np.testing.assert_allclose(att.sum(-1), 1.0, atol=t / 255)
+    assert "document" not in result and all("range" not in tok for tok in result["tokens"])
+    assert result["predictions"] is not None and len(result["predictions"]) == t
+
+
+async def test_explain_document_range_has_utf16_positions(client: LanguageClient, workspace):
+    text = "Intro 🙂🙂 line.\n🦁 The lion said naïve things.\nLast line."
+    uri = open_document(client, workspace / "doc.txt", text)
+    line = text.split("\n")[1]
+    start_char = len(line[: line.index("The")].encode("utf-16-le")) // 2  # 3: the lion is 2 units
+    end_char = len(line.encode("utf-16-le")) // 2
+    rng = {"start": {"line": 1, "character": start_char}, "end": {"line": 1, "character": end_char}}
+    result = await command(client, "exbert.explain", {"uri": uri, "range": rng})
+    assert result["text"] == "The lion said naïve things."
+    assert result["document"]["offset"] == text.index("The lion")
+    assert result["document"]["range"] == rng
+    for tok in result["tokens"]:
+        if tok["special"]:
+            assert tok["range"] is None
+        else:
+            assert utf16_slice(text, tok["range"]) == result["text"][tok["start"] : tok["end"]]
+    words = {w["text"]: w for w in result["words"]}
+    assert utf16_slice(text, words["naïve"]["range"]) == "naïve"
+
+
+async def test_explain_whole_document_and_masking(client: LanguageClient, workspace):
+    uri = open_document(client, workspace / "m.txt", "Dorothy lived in Kansas.")
+    plain = await command(client, "exbert.explain", {"uri": uri})
+    masked = await command(client, "exbert.explain", {"uri": uri, "mask": [2], "topK": 3})
+    assert masked["masked"] == [2] and masked["tokens"][2]["masked"] is True
+    assert len(masked["predictions"][2]) == 3
+    assert decode_array(masked["attention"]).shape == decode_array(plain["attention"]).shape
+    assert not np.allclose(decode_array(masked["attention"]), decode_array(plain["attention"]))
+
+
+async def test_explain_msgpack_envelope(client: LanguageClient):
+    text = "A msgpack payload carries raw bytes."
+    as_json = await command(client, "exbert.explain", {"text": text})
+    packed = await command(client, "exbert.explain", {"text": text, "format": "msgpack"})
+    assert packed["schema"] == "exbert.msgpack/1"
+    body = unpack(base64.b64decode(packed["data"]))
+    assert body["schema"] == "exbert.explain/1"
+    assert body["attention"]["encoding"] == "zlib" and isinstance(body["attention"]["data"], bytes)
+    np.testing.assert_array_equal(decode_array(body["attention"]), decode_array(as_json["attention"]))
+    assert body["tokens"] == as_json["tokens"]
+
+
+async def test_model_override_per_request(client: LanguageClient, tiny_model_dirs):
+    result = await command(client, "exbert.explain", {"text": "Hello there.", "model": str(tiny_model_dirs["gpt2"])})
+    assert result["model"]["model_type"] == "gpt2" and result["causal"] is True
+    status = await command(client, "exbert.status")
+    assert status["model_loaded"] is False  # the override did not replace the configured model
+
+
+@pytest.mark.parametrize("attention", ["uint8", "float16"])
+async def test_attention_dtype(client: LanguageClient, attention: str):
+    result = await command(client, "exbert.explain", {"text": "Short one.", "attention": attention})
+    assert result["attention"]["dtype"] == attention
+
+
+async def test_configuration_change_reloads_model(client: LanguageClient, tiny_model_dirs):
+    first = await command(client, "exbert.explain", {"text": "Config test."})
+    assert first["model"]["model_type"] == "bert"
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"exbert": {"model": str(tiny_model_dirs["distilbert"])}})
+    )
+    second = await command(client, "exbert.explain", {"text": "Config test."})
+    assert second["model"]["model_type"] == "distilbert"
+    status = await command(client, "exbert.status")
+    assert status["model"] == str(tiny_model_dirs["distilbert"]) and status["model_loaded"] is True
