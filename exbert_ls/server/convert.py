@@ -12,6 +12,7 @@ from typing import Any, Literal, TypeVar
 
 import attrs
 import cattrs
+from cattrs.cols import list_structure_factory
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 T = TypeVar("T")
@@ -48,6 +49,17 @@ def make_converter(*, forbid_extra_keys: bool) -> cattrs.Converter:
         renames = {a.name: override(rename=camel(a.name)) for a in attrs.fields(cls) if camel(a.name) != a.name}
         return make_dict_unstructure_fn(cls, conv, **renames)
 
+    def list_factory(type_: Any) -> Any:
+        items = list_structure_factory(type_, conv)
+
+        def hook(value: Any, _type: Any) -> Any:
+            if not isinstance(value, list):  # a string is iterable, but not a list of paths
+                raise TypeError(f"expected a list, got {type(value).__name__} {value!r}")
+            return items(value, _type)
+
+        return hook
+
+    conv.register_structure_hook_factory(lambda t: getattr(t, "__origin__", None) is list, list_factory)
     conv.register_structure_hook_factory(attrs.has, structure_factory)
     conv.register_unstructure_hook_factory(attrs.has, unstructure_factory)
     return conv

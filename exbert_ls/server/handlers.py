@@ -83,7 +83,6 @@ def search(state: ServerState, args: SearchArgs, selected: Selected, cancel: thr
     from exbert_ls.search import search as run_search
 
     runner = state.runner()
-    db = state.db()
     info = runner.info
     layer = args.layer if args.layer is not None else state.settings.layer_for(info.num_layers)
     lowest = 0 if args.by == "embedding" else 1
@@ -97,6 +96,7 @@ def search(state: ServerState, args: SearchArgs, selected: Selected, cancel: thr
             raise InvalidInputError(f"head {bad[0]} is out of range: heads are 0..{info.num_heads - 1}")
     acts = runner.run(selected.text, contexts=True)
     token = query_token(acts, args, selected)
+    db = state.db()  # after the argument checks: a bad argument is reported as such
     check_cancelled(cancel)
     result = run_search(
         db, runner, acts, token, layer, by=args.by, heads=args.heads, k=args.k or state.settings.k, exact=args.exact
@@ -113,10 +113,10 @@ def head_summary(state: ServerState, args: HeadSummaryArgs) -> dict[str, Any]:
     """``exbert.headSummary``: the exbert.heads/1 payload, narrowed to a layer or head."""
     from exbert_ls.search import head_summaries
 
-    db = state.db()
-    meta = db.meta
     if args.head is not None and args.layer is None:
         raise InvalidInputError("'head' needs 'layer' (heads are numbered within a layer)")
+    db = state.db()
+    meta = db.meta
     if args.layer is not None and args.layer > meta.num_layers:
         raise InvalidInputError(f"layer {args.layer} is out of range: 1..{meta.num_layers}")
     if args.head is not None and args.head >= meta.num_heads:
@@ -198,7 +198,7 @@ def _database_status(state: ServerState) -> dict[str, Any]:
         out["error"] = "no database location: set exbert.databasePath or open a workspace folder"
         return out
     try:
-        from exbert_ls.store.corpus import CorpusDB
+        from exbert_ls.store import CorpusDB
 
         db = CorpusDB.open(uri)  # without a runner: status never loads the model
     except ExbertError as exc:
@@ -208,11 +208,12 @@ def _database_status(state: ServerState) -> dict[str, Any]:
         out["error"] = f"corpus support is missing from this installation: {exc}"
         return out
     out.update(open=True, rows=db.num_tokens(), documents=db.documents.count_rows(), model=db.meta.model)
-    if db.meta.model != state.settings.model:
-        out["error"] = (
-            f"IndexMismatchError: built by model {db.meta.model!r}, but exbert.model is "
-            f"{state.settings.model!r}; re-index or change the setting"
-        )
+    runner = state.loaded_runner()
+    if runner is not None:
+        try:
+            db.check_runner(runner)
+        except ExbertError as exc:
+            out["error"] = f"{type(exc).__name__}: {exc}"
     try:
         from exbert_ls.search import head_summaries
 

@@ -150,7 +150,7 @@ class ServerState:
         with self._lock:
             if self._db_key == key:
                 return self._db
-        from exbert_ls.store.corpus import CorpusDB
+        from exbert_ls.store import CorpusDB
 
         try:
             db = CorpusDB.open(uri, runner=runner)

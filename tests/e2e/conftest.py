@@ -1,5 +1,9 @@
 """End-to-end fixtures: the real ``exbert-ls`` process driven over stdio by pytest-lsp,
-configured with the tiny random models of tests/conftest.py (fast to load)."""
+configured with the tiny random models of tests/conftest.py (fast to load).
+
+``client`` is one server per test module (tests there must not change its settings);
+``fresh_client`` is one server per test.
+"""
 
 from __future__ import annotations
 
@@ -11,22 +15,27 @@ from lsp_helpers import SERVER, start
 from pytest_lsp import LanguageClient
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    folder = tmp_path / "ws"
-    folder.mkdir()
-    return folder
+def _options(model: Path, db: Path) -> dict:
+    return {"exbert": {"model": str(model), "databasePath": str(db), "preload": False}}
 
 
-@pytest_lsp.fixture(config=SERVER)
-async def client(lsp_client: LanguageClient, tiny_model_dirs: dict[str, Path], workspace: Path, tmp_path: Path):
-    """A server on the tiny masked-LM BERT, its database in a temp folder, not preloading."""
-    await start(
-        lsp_client,
-        workspace,
-        {"exbert": {"model": str(tiny_model_dirs["bert"]), "databasePath": str(tmp_path / "db"), "preload": False}},
-    )
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ws")
+
+
+@pytest_lsp.fixture(config=SERVER, scope="module")
+async def client(lsp_client: LanguageClient, tiny_model_dirs: dict[str, Path], workspace: Path):
+    """A server on the tiny masked-LM BERT, its database in ``workspace/.db``, not preloading."""
+    await start(lsp_client, workspace, _options(tiny_model_dirs["bert"], workspace / ".db"))
     yield
     await lsp_client.shutdown_session()
 
 
+@pytest_lsp.fixture(config=SERVER)
+async def fresh_client(lsp_client: LanguageClient, tiny_model_dirs: dict[str, Path], tmp_path: Path):
+    folder = tmp_path / "ws"
+    folder.mkdir()
+    await start(lsp_client, folder, _options(tiny_model_dirs["bert"], tmp_path / "db"))
+    yield
+    await lsp_client.shutdown_session()

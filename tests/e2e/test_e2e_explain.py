@@ -12,6 +12,8 @@ from pytest_lsp import LanguageClient
 from exbert_ls.wire import decode_array, unpack
 from lsp_helpers import command, open_document, utf16_slice
 
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
 
 async def test_initialize_lists_commands_and_loads_nothing(client: LanguageClient):
     status = await command(client, "exbert.status")
@@ -78,7 +80,8 @@ async def test_model_override_per_request(client: LanguageClient, tiny_model_dir
     result = await command(client, "exbert.explain", {"text": "Hello there.", "model": str(tiny_model_dirs["gpt2"])})
     assert result["model"]["model_type"] == "gpt2" and result["causal"] is True
     status = await command(client, "exbert.status")
-    assert status["model_loaded"] is False  # the override did not replace the configured model
+    assert status["model"] == str(tiny_model_dirs["bert"])  # the override did not replace it
+    assert status["model_info"] is None or status["model_info"]["model_type"] == "bert"
 
 
 @pytest.mark.parametrize("attention", ["uint8", "float16"])
@@ -87,7 +90,9 @@ async def test_attention_dtype(client: LanguageClient, attention: str):
     assert result["attention"]["dtype"] == attention
 
 
-async def test_configuration_change_reloads_model(client: LanguageClient, tiny_model_dirs):
+@pytest.mark.asyncio(loop_scope="function")
+async def test_configuration_change_reloads_model(fresh_client: LanguageClient, tiny_model_dirs):
+    client = fresh_client
     first = await command(client, "exbert.explain", {"text": "Config test."})
     assert first["model"]["model_type"] == "bert"
     client.workspace_did_change_configuration(
