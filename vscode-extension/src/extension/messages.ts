@@ -1,0 +1,61 @@
+// What the host does for each webview message. Kept free of `vscode` so it is unit-tested with
+// fakes; the panel supplies the dependencies.
+import { assertNever, type HostToWebview, type ViewState, type WebviewToHost, type ExplainPayload } from "../protocol";
+import type { ExbertServer } from "./server";
+
+export interface MessageDeps {
+  server: Pick<ExbertServer, "search" | "explain" | "headSummary">;
+  post(message: HostToWebview): void;
+  /** Ask the user where to save and write the file; resolves false when they cancel. */
+  save(format: "html" | "json", content: string): Promise<boolean>;
+  standaloneHtml(payload: ExplainPayload, view: ViewState): string;
+  ready(): void;
+  k(): number;
+}
+
+export function errorMessage(error: unknown): string {
+  if (error && typeof error === "object" && "message" in error) return String((error as { message: unknown }).message);
+  return String(error);
+}
+
+export async function handleWebviewMessage(message: WebviewToHost, deps: MessageDeps): Promise<void> {
+  switch (message.type) {
+    case "ready":
+      deps.ready();
+      return;
+    case "search":
+      try {
+        const result = await deps.server.search({ k: deps.k(), ...message.args });
+        deps.post({ type: "search", requestId: message.requestId, result });
+      } catch (error) {
+        deps.post({ type: "error", requestId: message.requestId, message: `Search failed: ${errorMessage(error)}` });
+      }
+      return;
+    case "mask":
+      try {
+        const result = await deps.server.explain({ text: message.text, model: message.model, mask: message.mask });
+        deps.post({ type: "explain", result });
+      } catch (error) {
+        deps.post({ type: "error", requestId: null, message: `Re-run with mask failed: ${errorMessage(error)}` });
+      }
+      return;
+    case "heads":
+      try {
+        const result = await deps.server.headSummary(message.layer);
+        deps.post({ type: "heads", requestId: message.requestId, result });
+      } catch (error) {
+        deps.post({ type: "error", requestId: message.requestId, message: `Head summaries failed: ${errorMessage(error)}` });
+      }
+      return;
+    case "export": {
+      const content =
+        message.format === "html"
+          ? deps.standaloneHtml(message.payload, message.view)
+          : JSON.stringify({ schema: "exbert.page/1", payload: message.payload, view: message.view }, null, 1);
+      await deps.save(message.format, content);
+      return;
+    }
+    default:
+      assertNever(message);
+  }
+}

@@ -1,0 +1,56 @@
+// Typed calls of the server's `exbert.*` commands through `workspace/executeCommand`.
+import type { ExplainArgs, ExplainResult, HeadsPayload, SearchArgs, SearchPayload } from "../protocol";
+
+export interface CancelToken {
+  readonly isCancellationRequested: boolean;
+}
+
+/** What the extension needs from a language client (a LanguageClient, or a fake in tests). */
+export interface CommandSender {
+  executeCommand(command: string, args: unknown[], token?: CancelToken): Promise<unknown>;
+}
+
+export interface StatusResult {
+  schema: "exbert.status/1";
+  model: string;
+  model_loaded: boolean;
+  indexing: boolean;
+  database: { uri: string | null; open: boolean; rows: number | null; documents: number | null; error: string | null };
+}
+
+export interface IndexResult {
+  schema: "exbert.index/1";
+  database: string;
+  sentences: number;
+  tokens: number;
+  cancelled: boolean;
+  summary: string;
+}
+
+export class ExbertServer {
+  constructor(private readonly sender: CommandSender) {}
+
+  explain(args: ExplainArgs): Promise<ExplainResult> {
+    return this.call<ExplainResult>("exbert.explain", { format: "msgpack", ...args });
+  }
+
+  search(args: SearchArgs): Promise<SearchPayload> {
+    return this.call<SearchPayload>("exbert.search", args);
+  }
+
+  headSummary(layer?: number, head?: number): Promise<HeadsPayload> {
+    return this.call<HeadsPayload>("exbert.headSummary", { ...(layer ? { layer } : {}), ...(head !== undefined ? { head } : {}) });
+  }
+
+  indexWorkspace(paths?: string[], token?: CancelToken): Promise<IndexResult> {
+    return this.call<IndexResult>("exbert.indexWorkspace", paths ? { paths } : {}, token);
+  }
+
+  status(): Promise<StatusResult> {
+    return this.call<StatusResult>("exbert.status", {});
+  }
+
+  private async call<T>(command: string, arg: object, token?: CancelToken): Promise<T> {
+    return (await this.sender.executeCommand(command, [arg], token)) as T;
+  }
+}

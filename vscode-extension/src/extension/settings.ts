@@ -1,0 +1,36 @@
+// The `exbert.*` settings, typed; the server receives the same section (camelCase keys).
+export interface ExbertSettings {
+  pythonPath: string;
+  model: string;
+  databasePath: string;
+  defaultLayer: number; // 0: the server's default
+  k: number;
+  hover: boolean;
+}
+
+export interface ConfigurationLike {
+  get<T>(key: string): T | undefined;
+}
+
+export function readSettings(config: ConfigurationLike): ExbertSettings {
+  const layer = config.get<number>("defaultLayer") ?? 0;
+  return {
+    pythonPath: config.get<string>("pythonPath") ?? "",
+    model: config.get<string>("model") || "minilm",
+    databasePath: config.get<string>("databasePath") ?? "",
+    defaultLayer: Number.isInteger(layer) && layer > 0 ? layer : 0,
+    k: Math.max(1, Math.min(1000, config.get<number>("k") ?? 50)),
+    hover: config.get<boolean>("hover") ?? true,
+  };
+}
+
+/** What the server's Settings accept (exbert_ls/server/config.py): unset values become null. */
+export function serverSettings(s: ExbertSettings): Record<string, unknown> {
+  return {
+    model: s.model,
+    databasePath: s.databasePath || null,
+    defaultLayer: s.defaultLayer > 0 ? s.defaultLayer : null,
+    k: s.k,
+    hover: s.hover,
+  };
+}

@@ -1,0 +1,22 @@
+// The status bar item: model, corpus rows, indexing progress.
+import type { StatusResult } from "./server";
+
+export interface StatusView {
+  text: string;
+  tooltip: string;
+}
+
+export function describeStatus(status: StatusResult | null, indexing: string | null, error: string | null): StatusView {
+  if (error) return { text: "$(error) exBERT", tooltip: `exBERT: ${error}` };
+  if (!status) return { text: "$(loading~spin) exBERT", tooltip: "exBERT: starting the language server…" };
+  const db = status.database;
+  const rows = db.open && db.rows !== null ? `${db.rows.toLocaleString("en-US")} rows` : "no index";
+  if (indexing !== null) return { text: `$(sync~spin) exBERT ${status.model} · indexing ${indexing}`, tooltip: `Indexing into ${db.uri ?? "?"}` };
+  const tooltip = [
+    `Model: ${status.model}${status.model_loaded ? "" : " (loads on first use)"}`,
+    `Corpus: ${db.uri ?? "no location"}${db.open ? ` · ${db.documents ?? 0} documents · ${rows}` : ""}`,
+    ...(db.error ? [`⚠ ${db.error}`] : []),
+    "Click to select a model",
+  ].join("\n");
+  return { text: `$(telescope) exBERT ${status.model} · ${rows}${db.error ? " $(warning)" : ""}`, tooltip };
+}

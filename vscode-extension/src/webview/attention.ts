@@ -1,0 +1,83 @@
+// Attention arithmetic for the views: head means, visible positions, the cumulative-mass
+// threshold (exBERT's: keep each row's strongest weights until they hold `threshold` of it).
+import type { TokenInfo } from "../protocol";
+import type { AttentionTensor } from "./decode";
+
+export interface Line {
+  q: number; // query position (left column)
+  k: number; // key position (right column)
+  w: number; // weight shown (row-renormalised over visible keys)
+}
+
+/** Mean over the selected heads of one layer (layer is 1-based); all heads when none selected. */
+export function meanOfHeads(att: AttentionTensor, layer: number, heads: readonly number[]): Float32Array {
+  const chosen = heads.length ? heads : Array.from({ length: att.heads }, (_, h) => h);
+  const out = new Float32Array(att.size * att.size);
+  for (const h of chosen) {
+    const m = att.head(layer - 1, h);
+    for (let i = 0; i < out.length; i++) out[i] += m[i];
+  }
+  const n = chosen.length;
+  for (let i = 0; i < out.length; i++) out[i] /= n;
+  return out;
+}
+
+export function visiblePositions(tokens: readonly TokenInfo[], hideSpecial: boolean): number[] {
+  return tokens.filter((t) => !(hideSpecial && t.special)).map((t) => t.index);
+}
+
+/**
+ * Lines to draw. Each row (query) is restricted to the visible keys and renormalised so its
+ * visible weights sum to 1; its weights are then taken strongest first until their sum reaches
+ * `threshold` (the weight that crosses it is kept). threshold >= 1 keeps every non-zero weight.
+ */
+export function thresholdLines(
+  matrix: Float32Array,
+  size: number,
+  visible: readonly number[],
+  threshold: number,
+): Line[] {
+  const lines: Line[] = [];
+  for (const q of visible) {
+    let mass = 0;
+    for (const k of visible) mass += matrix[q * size + k];
+    if (mass <= 0) continue;
+    const row = visible
+      .map((k) => ({ k, w: matrix[q * size + k] / mass }))
+      .filter((e) => e.w > 0)
+      .sort((a, b) => b.w - a.w);
+    let kept = 0;
+    for (const e of row) {
+      lines.push({ q, k: e.k, w: e.w });
+      kept += e.w;
+      if (kept >= threshold - 1e-9) break;
+    }
+  }
+  return lines;
+}
+
+/** Per-row shares of mass going to special tokens, the previous/next token and itself. */
+export function rowProfile(matrix: Float32Array, size: number, q: number, tokens: readonly TokenInfo[]) {
+  let special = 0;
+  for (const t of tokens) if (t.special) special += matrix[q * size + t.index];
+  return {
+    special,
+    previous: q > 0 ? matrix[q * size + q - 1] : 0,
+    self: matrix[q * size + q],
+    next: q + 1 < size ? matrix[q * size + q + 1] : 0,
+  };
+}
+
+/** The key this query attends to most among the visible ones (-1 when the row is empty). */
+export function argmaxVisible(matrix: Float32Array, size: number, q: number, visible: readonly number[]): number {
+  let best = -1;
+  let bestW = -Infinity;
+  for (const k of visible) {
+    const w = matrix[q * size + k];
+    if (w > bestW) {
+      best = k;
+      bestW = w;
+    }
+  }
+  return best;
+}

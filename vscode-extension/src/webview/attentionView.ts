@@ -1,0 +1,130 @@
+// The attention view: two token columns (left attends, right is attended) joined by curves
+// whose opacity is the (mean) weight, filtered by the cumulative-mass threshold.
+import * as d3 from "d3";
+import type { ViewState } from "../protocol";
+import { meanOfHeads, thresholdLines, visiblePositions, type Line } from "./attention";
+import type { Decoded } from "./decode";
+import { displayToken, shorten } from "./dom";
+
+const ROW = 24;
+const COLUMN = 150;
+const GAP = 170;
+const PAD = 8;
+
+export interface AttentionHandlers {
+  activate(position: number): void; // click / Enter / Space: select the token and search
+}
+
+export function renderAttention(root: HTMLElement, decoded: Decoded, view: ViewState, on: AttentionHandlers): void {
+  const { payload, attention } = decoded;
+  const visible = visiblePositions(payload.tokens, view.hideSpecial);
+  const matrix = meanOfHeads(attention, view.layer, view.heads);
+  const lines = thresholdLines(matrix, attention.size, visible, view.threshold);
+  const rowOf = new Map(visible.map((p, i) => [p, i]));
+  const y = (p: number) => PAD + (rowOf.get(p) ?? 0) * ROW + ROW / 2;
+  const width = COLUMN * 2 + GAP;
+  const height = PAD * 2 + visible.length * ROW;
+  const xLeft = COLUMN;
+  const xRight = COLUMN + GAP;
+
+  d3.select(root).selectAll("*").remove();
+  const svg = d3
+    .select(root)
+    .append("svg")
+    .attr("class", "attention")
+    .attr("viewBox", `0 0 ${width} ${height}`)
+    .attr("width", width)
+    .attr("height", height)
+    .attr("role", "group")
+    .attr("aria-label", `Layer ${view.layer} attention, ${lines.length} lines`)
+    .attr("data-lines", String(lines.length));
+
+  const link = d3
+    .linkHorizontal<Line, [number, number]>()
+    .source((d) => [xLeft + 6, y(d.q)])
+    .target((d) => [xRight - 6, y(d.k)]);
+  const opacity = d3.scalePow().exponent(0.8).domain([0, 1]).range([0.06, 1]).clamp(true);
+  const paths = svg
+    .append("g")
+    .attr("class", "lines")
+    .selectAll("path")
+    .data(lines)
+    .join("path")
+    .attr("d", (d) => link(d))
+    .attr("data-q", (d) => d.q)
+    .attr("data-k", (d) => d.k)
+    .attr("stroke-opacity", (d) => opacity(d.w))
+    .attr("stroke-width", (d) => 1 + 3 * d.w);
+
+  const focusLines = (position: number | null, side: "left" | "right") => {
+    paths.classed("dim", (d) => position !== null && (side === "left" ? d.q : d.k) !== position);
+  };
+
+  const tokens = payload.tokens.filter((t) => rowOf.has(t.index));
+  for (const side of ["left", "right"] as const) {
+    const group = svg
+      .append("g")
+      .attr("class", `tokens ${side}`)
+      .selectAll("g")
+      .data(tokens)
+      .join("g")
+      .attr("class", "token")
+      .classed("special", (t) => t.special)
+      .classed("masked", (t) => t.masked)
+      .classed("selected", (t) => t.index === view.selected)
+      .attr("data-position", (t) => String(t.index))
+      .attr("transform", (t) => `translate(${side === "left" ? xLeft : xRight},${y(t.index)})`);
+    group
+      .append("rect")
+      .attr("x", side === "left" ? -COLUMN + 4 : 0)
+      .attr("y", -ROW / 2 + 2)
+      .attr("width", COLUMN - 4)
+      .attr("height", ROW - 4)
+      .attr("rx", 4);
+    group
+      .append("text")
+      .attr("x", side === "left" ? -8 : 8)
+      .attr("dy", "0.35em")
+      .attr("text-anchor", side === "left" ? "end" : "start")
+      .text((t) => (t.masked ? "[MASK]" : shorten(displayToken(t.text), 18)));
+    group.append("title").text((t) => `${t.text} (position ${t.index})`);
+    group
+      .on("mouseenter", (_e, t) => focusLines(t.index, side))
+      .on("mouseleave", () => focusLines(null, side));
+    if (side === "left") {
+      group
+        .attr("tabindex", "0")
+        .attr("role", "button")
+        .attr("aria-label", (t) => `${t.text}, position ${t.index}: search the corpus for this token`)
+        .on("click", (_e, t) => on.activate(t.index))
+        .on("focus", (_e, t) => focusLines(t.index, "left"))
+        .on("blur", () => focusLines(null, "left"))
+        .on("keydown", (event: KeyboardEvent, t) => keyboard(event, t.index, visible, root, on));
+    }
+  }
+}
+
+function keyboard(event: KeyboardEvent, position: number, visible: number[], root: HTMLElement, on: AttentionHandlers): void {
+  const i = visible.indexOf(position);
+  const move = (j: number) => {
+    const target = visible[Math.max(0, Math.min(visible.length - 1, j))];
+    root.querySelector<SVGGElement>(`.tokens.left .token[data-position="${target}"]`)?.focus();
+  };
+  switch (event.key) {
+    case "Enter":
+    case " ":
+      event.preventDefault();
+      on.activate(position);
+      break;
+    case "ArrowDown":
+      event.preventDefault();
+      move(i + 1);
+      break;
+    case "ArrowUp":
+      event.preventDefault();
+      move(i - 1);
+      break;
+    default:
+      break;
+  }
+}

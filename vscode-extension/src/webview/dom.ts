@@ -1,0 +1,30 @@
+// Small DOM helpers. Text always goes in through textContent, never as HTML.
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  text?: string,
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+export function clear(node: Element): void {
+  node.replaceChildren();
+}
+
+export function percent(value: number, digits = 0): string {
+  return `${(value * 100).toFixed(digits)} %`;
+}
+
+/** At most `max` characters, with an ellipsis when cut (the full text goes in a title). */
+export function shorten(text: string, max: number): string {
+  const chars = [...text];
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join("")}…`;
+}
+
+/** Tokenizer spelling made readable: byte-level BPE's leading Ġ/▁ become a visible space mark. */
+export function displayToken(text: string): string {
+  return text.replace(/^[Ġ▁]/, "·").replace(/Ċ/g, "⏎");
+}

@@ -1,0 +1,72 @@
+// The panel's state: the decoded explanation, the view settings and the latest answers.
+import { DEFAULT_VIEW } from "../protocol";
+import type { ExplainResult, HeadsPayload, SearchPayload, ViewState } from "../protocol";
+import type { Decoded } from "./decode";
+
+export interface PanelState {
+  result: ExplainResult | null; // as received (kept for saving and export)
+  decoded: Decoded | null;
+  view: ViewState;
+  search: SearchPayload | null;
+  searchPending: number | null; // requestId awaited
+  heads: HeadsPayload | null;
+  headsPending: number | null;
+  error: string | null;
+  busy: string | null;
+}
+
+type Listener = (state: PanelState, previous: PanelState) => void;
+
+export class Store {
+  private current: PanelState;
+  private readonly listeners: Listener[] = [];
+  private nextId = 1;
+
+  constructor(view: Partial<ViewState> | null) {
+    this.current = {
+      result: null,
+      decoded: null,
+      view: { ...DEFAULT_VIEW, ...(view ?? {}) },
+      search: null,
+      searchPending: null,
+      heads: null,
+      headsPending: null,
+      error: null,
+      busy: null,
+    };
+  }
+
+  get state(): PanelState {
+    return this.current;
+  }
+
+  requestId(): number {
+    return this.nextId++;
+  }
+
+  update(patch: Partial<PanelState>): void {
+    const previous = this.current;
+    this.current = { ...previous, ...patch };
+    for (const listener of this.listeners) listener(this.current, previous);
+  }
+
+  updateView(patch: Partial<ViewState>): void {
+    this.update({ view: { ...this.current.view, ...patch } });
+  }
+
+  subscribe(listener: Listener): void {
+    this.listeners.push(listener);
+  }
+}
+
+/** A view state that fits a model with `layers` x `heads`; out-of-range settings are reset. */
+export function fitView(view: ViewState, layers: number, heads: number, tokens: number): ViewState {
+  const layer = view.layer >= 1 && view.layer <= layers ? view.layer : Math.max(1, Math.floor(layers / 2));
+  return {
+    ...view,
+    layer,
+    heads: view.heads.filter((h) => h >= 0 && h < heads),
+    threshold: Math.min(1, Math.max(0.05, view.threshold)),
+    selected: view.selected !== null && view.selected < tokens ? view.selected : null,
+  };
+}

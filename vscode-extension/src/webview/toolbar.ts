@@ -1,0 +1,97 @@
+// The controls row. Built once; `sync` writes the state into it (so a dragged slider keeps focus).
+import type { AnnotationKind, SearchBy, ViewState } from "../protocol";
+import { el, percent } from "./dom";
+
+export interface ToolbarHandlers {
+  view(patch: Partial<ViewState>): void;
+  headSummaries(): void;
+  exportAs(format: "html" | "json"): void;
+}
+
+export interface Toolbar {
+  root: HTMLElement;
+  sync(view: ViewState, layers: number, connected: boolean, offlineReason: string): void;
+}
+
+function labelled(text: string, control: HTMLElement, ...rest: HTMLElement[]): HTMLLabelElement {
+  const label = el("label", { class: "control" });
+  label.append(el("span", { class: "control-name" }, text), control, ...rest);
+  return label;
+}
+
+function options<T extends string>(select: HTMLSelectElement, items: [T, string][]): void {
+  select.replaceChildren(...items.map(([value, text]) => el("option", { value }, text)));
+}
+
+export function createToolbar(on: ToolbarHandlers): Toolbar {
+  const root = el("div", { class: "toolbar", role: "toolbar", "aria-label": "View controls" });
+  const tabs = el("div", { class: "tabs", role: "tablist" });
+  const tab = (id: ViewState["view"], text: string) => {
+    const button = el("button", { type: "button", role: "tab", "data-view": id }, text);
+    button.addEventListener("click", () => on.view({ view: id }));
+    return button;
+  };
+  const attentionTab = tab("attention", "Attention");
+  const modelTab = tab("model", "Model view");
+  tabs.append(attentionTab, modelTab);
+
+  const layer = el("select", { "aria-label": "Layer", "data-control": "layer" });
+  layer.addEventListener("change", () => on.view({ layer: Number(layer.value) }));
+  const threshold = el("input", { type: "range", min: "5", max: "100", step: "5", "aria-label": "Cumulative attention kept per token", "data-control": "threshold" });
+  const thresholdOut = el("output", { class: "value" });
+  threshold.addEventListener("input", () => on.view({ threshold: Number(threshold.value) / 100 }));
+  const hide = el("input", { type: "checkbox", "data-control": "hide-special" });
+  hide.addEventListener("change", () => on.view({ hideSpecial: hide.checked }));
+  const by = el("select", { "aria-label": "Search by", "data-control": "by" });
+  options<SearchBy>(by, [["embedding", "embedding"], ["context", "context (selected heads)"]]);
+  by.addEventListener("change", () => on.view({ by: by.value as SearchBy }));
+  const colour = el("select", { "aria-label": "Colour annotations by", "data-control": "annotation" });
+  options<AnnotationKind>(colour, [["pos", "POS"], ["dep", "DEP"], ["ent_type", "entity"]]);
+  colour.addEventListener("change", () => on.view({ annotation: colour.value as AnnotationKind }));
+
+  const summaries = el("button", { type: "button", "data-action": "heads" }, "Head summaries");
+  summaries.addEventListener("click", () => on.headSummaries());
+  const exportHtml = el("button", { type: "button", "data-action": "export-html" }, "Export HTML");
+  exportHtml.addEventListener("click", () => on.exportAs("html"));
+  const exportJson = el("button", { type: "button", "data-action": "export-json" }, "Export JSON");
+  exportJson.addEventListener("click", () => on.exportAs("json"));
+
+  const hideLabel = el("label", { class: "control check" });
+  hideLabel.append(hide, el("span", {}, "Hide special tokens"));
+  hideLabel.title = "Hide [CLS], [SEP], <s>… and renormalise each row over the visible tokens";
+  root.append(
+    tabs,
+    labelled("Layer", layer),
+    labelled("Threshold", threshold, thresholdOut),
+    hideLabel,
+    labelled("Search by", by),
+    labelled("Colour", colour),
+    el("span", { class: "spacer" }),
+    summaries,
+    exportHtml,
+    exportJson,
+  );
+
+  return {
+    root,
+    sync(view, layers, connected, offlineReason) {
+      if (layer.options.length !== layers) {
+        options(layer, Array.from({ length: layers }, (_, i) => [String(i + 1), `L${i + 1}`] as [string, string]));
+      }
+      layer.value = String(view.layer);
+      threshold.value = String(Math.round(view.threshold * 100));
+      thresholdOut.textContent = percent(view.threshold);
+      hide.checked = view.hideSpecial;
+      by.value = view.by;
+      colour.value = view.annotation;
+      for (const [button, id] of [[attentionTab, "attention"], [modelTab, "model"]] as const) {
+        button.setAttribute("aria-selected", String(view.view === id));
+      }
+      summaries.disabled = !connected;
+      summaries.title = connected ? `Corpus statistics of the selected heads of L${view.layer}` : offlineReason;
+      exportHtml.disabled = !connected;
+      exportHtml.title = connected ? "Save this view as a standalone HTML page" : "This page is already standalone: save it with your browser (Ctrl+S)";
+      exportJson.title = "Save the explain payload and the view settings as JSON";
+    },
+  };
+}
