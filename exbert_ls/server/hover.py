@@ -34,17 +34,16 @@ class Span:
 
 def sentence_at(text: str, offset: int) -> Span | None:
     """The sentence containing ``offset`` (whitespace trimmed), None on a blank line."""
-    start = 0
+    start, end = 0, len(text)
     for m in _PARAGRAPH_BREAK.finditer(text):
         if m.end() <= offset:
             start = m.end()
-        elif m.start() >= offset:
+        elif m.start() <= offset:
+            return None  # on the blank line(s) between paragraphs
+        else:
             end = m.start()
             break
-    else:
-        end = len(text)
-    para_end = end
-    for m in _SENTENCE_END.finditer(text, start, para_end):
+    for m in _SENTENCE_END.finditer(text, start, end):
         if m.end() <= offset:
             start = m.end()
         elif m.start() >= offset:
