@@ -49,3 +49,7 @@ class EmptyIndexError(CorpusNotFoundError):
 
 class UnsupportedContentError(UnreadableInputError):
     """A file was read but its content cannot be indexed (binary, not UTF-8, empty, too large)."""
+
+
+class WebviewBundleMissingError(ExbertError):
+    """The built panel bundle (vscode-extension/dist/) needed for an HTML page is absent."""
