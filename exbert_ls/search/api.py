@@ -66,8 +66,9 @@ def search(
     _check_model(db, runner)
     meta = db.meta
     qv = query_vector(query, token, layer, by=by, heads=heads, num_layers=meta.num_layers, num_heads=meta.num_heads)
-    hits = top_k(db, qv, k, exact=exact, config=config)
-    matches = build_matches(db, token_frame(db), hits, qv, num_heads=meta.num_heads, causal=bool(meta.causal))
+    version = int(db.version())
+    hits = top_k(db, qv, k, exact=exact, config=config, version=version)
+    matches = build_matches(db, token_frame(db, version), hits, qv, num_heads=meta.num_heads, causal=bool(meta.causal))
     return {
         "schema": SEARCH_SCHEMA,
         "query": {

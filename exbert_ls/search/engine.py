@@ -42,15 +42,12 @@ class SearchConfig:
         HNSW candidate list size; raised to ``k * refine_factor`` when smaller.
     overfetch:
         Extra ANN rows asked for, to make up for special tokens dropped afterwards.
-    cache_bytes:
-        Budget for float32 column matrices kept in memory (least recently used go first).
     """
 
     nprobes: int = 50
-    refine_factor: int = 10
+    refine_factor: int = 5
     ef: int = 300
     overfetch: int = 16
-    cache_bytes: int = 4 << 30
 
 
 DEFAULT_CONFIG = SearchConfig()
@@ -108,20 +105,26 @@ class Hits:
 
 
 _frames: ByteLRU[TokenFrame] = ByteLRU(1 << 30, lambda f: f.nbytes)
-_matrices: ByteLRU[ColumnMatrix] = ByteLRU(DEFAULT_CONFIG.cache_bytes, lambda m: m.vectors.nbytes + m.offsets.nbytes)
+MATRIX_CACHE_BYTES = 4 << 30
+"""Float32 column matrices kept in memory (least recently used dropped first)."""
+
+_matrices: ByteLRU[ColumnMatrix] = ByteLRU(MATRIX_CACHE_BYTES, lambda m: m.vectors.nbytes + m.offsets.nbytes)
 _indexes: ByteLRU[dict[str, str]] = ByteLRU(1 << 20, lambda _: 1_000)
 
 
-def _key(db: Any, *parts: object) -> tuple[object, ...]:
-    return (str(db.uri), int(db.version()), *parts)
+def _key(db: Any, version: int | None, *parts: object) -> tuple[object, ...]:
+    return (str(db.uri), int(db.version()) if version is None else version, *parts)
 
 
 def _scan(table: Any, columns: list[str]) -> pa.Table:
     return table.search().select(columns).limit(None).to_arrow()
 
 
-def token_frame(db: Any) -> TokenFrame:
-    """The per-row id columns of ``db.tokens``, cached per database version."""
+def token_frame(db: Any, version: int | None = None) -> TokenFrame:
+    """The per-row id columns of ``db.tokens``, cached per database version.
+
+    ``version`` is ``db.version()`` when the caller has read it already (reading it
+    checks the storage, so one search reads it once)."""
 
     def load() -> TokenFrame:
         t = _scan(db.tokens, ["sentence", "position", "special", "word"])
@@ -137,14 +140,14 @@ def token_frame(db: Any) -> TokenFrame:
             order=np.lexsort((position, sentence)),
         )
 
-    return _frames.get(_key(db, "frame"), load)
+    return _frames.get(_key(db, version, "frame"), load)
 
 
-def column_matrix(db: Any, column: str) -> ColumnMatrix:
+def column_matrix(db: Any, column: str, version: int | None = None) -> ColumnMatrix:
     """A vector column as a float32 matrix of its non-special rows, cached per version."""
 
     def load() -> ColumnMatrix:
-        frame = token_frame(db)
+        frame = token_frame(db, version)
         if column not in db.tokens.schema.names:
             raise IndexMismatchError(f"the index at {db.uri} has no vector column {column!r}; re-index it")
         data = _scan(db.tokens, [column]).column(column).combine_chunks()
@@ -156,10 +159,10 @@ def column_matrix(db: Any, column: str) -> ColumnMatrix:
         vectors = np.ascontiguousarray(flat.reshape(-1, width)[keep], dtype=np.float32)
         return ColumnMatrix(vectors, keep.astype(np.int64))
 
-    return _matrices.get(_key(db, "matrix", column), load)
+    return _matrices.get(_key(db, version, "matrix", column), load)
 
 
-def vector_index_type(db: Any, column: str) -> str | None:
+def vector_index_type(db: Any, column: str, version: int | None = None) -> str | None:
     """The ANN index type on ``column`` (e.g. ``IvfPq``, ``IvfHnswSq``), None if it has none."""
 
     def load() -> dict[str, str]:
@@ -170,7 +173,7 @@ def vector_index_type(db: Any, column: str) -> str | None:
             if any(kind in str(ix.index_type) for kind in ("Ivf", "Hnsw"))
         }
 
-    return _indexes.get(_key(db, "indexes"), load).get(column)
+    return _indexes.get(_key(db, version, "indexes"), load).get(column)
 
 
 def exact_top_k(matrix: ColumnMatrix, vector: np.ndarray, k: int) -> Hits:
@@ -182,9 +185,11 @@ def exact_top_k(matrix: ColumnMatrix, vector: np.ndarray, k: int) -> Hits:
     return Hits(matrix.offsets[top], scores[top], "exact")
 
 
-def ann_top_k(db: Any, query: QueryVector, k: int, config: SearchConfig, index_type: str) -> Hits:
+def ann_top_k(
+    db: Any, query: QueryVector, k: int, config: SearchConfig, index_type: str, version: int | None = None
+) -> Hits:
     """Top-k through the column's LanceDB index, similarities recomputed from the rows."""
-    frame = token_frame(db)
+    frame = token_frame(db, version)
     limit = k + config.overfetch
     for _ in range(4):
         builder = (
@@ -210,14 +215,23 @@ def ann_top_k(db: Any, query: QueryVector, k: int, config: SearchConfig, index_t
     return Hits(offsets[best], scores[best], "ann")
 
 
-def top_k(db: Any, query: QueryVector, k: int, *, exact: bool, config: SearchConfig = DEFAULT_CONFIG) -> Hits:
+def top_k(
+    db: Any,
+    query: QueryVector,
+    k: int,
+    *,
+    exact: bool,
+    config: SearchConfig = DEFAULT_CONFIG,
+    version: int | None = None,
+) -> Hits:
     """The ``k`` best non-special rows for ``query``: ANN where the column has an index and
     ``exact`` is False, exhaustive numpy search otherwise."""
-    token_frame(db)  # raises EmptyIndexError on an empty index, whatever the path
-    index_type = None if exact else vector_index_type(db, query.column)
+    version = int(db.version()) if version is None else version
+    token_frame(db, version)  # raises EmptyIndexError on an empty index, whatever the path
+    index_type = None if exact else vector_index_type(db, query.column, version)
     if index_type is not None:
-        return ann_top_k(db, query, k, config, index_type)
-    return exact_top_k(column_matrix(db, query.column), query.vector, k)
+        return ann_top_k(db, query, k, config, index_type, version)
+    return exact_top_k(column_matrix(db, query.column, version), query.vector, k)
 
 
 def clear_caches() -> None:

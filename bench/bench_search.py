@@ -1,0 +1,231 @@
+"""Search latency and recall: exbert-ls (exact numpy path and LanceDB ANN path) against FAISS
+IndexFlatIP (what exBERT used) and plain numpy, on the same vectors, in one run.
+
+    .venv/bin/python bench/bench_search.py [--db INDEX] [--column hs4] [--scales real,1000000]
+                                           [--queries 200] [--k 50] [--ann-build IvfHnswSq]
+
+Vectors: real MiniLM vectors of one column, read from ``--db`` (an index built by
+``exbert index``) or, without it, computed here by running MiniLM over the Wizard of Oz
+(../shared) with the same normalisation the indexer uses (model/vectors.py), stored float16.
+Scale ``real`` is those vectors as they are; a number N enlarges them synthetically to N rows:
+each real vector is repeated with Gaussian noise (sigma 0.02 per dimension, about 0.39 in
+norm, i.e. copies at cosine ~0.93 of their source) and re-normalised: many near-duplicates,
+a pessimistic case for ANN recall. Special-token rows keep their flag (and are never results).
+
+Per scale: every method answers the same ``--queries`` queries (stored non-special rows,
+seeded), one at a time, k=50; p50/p95 in ms and recall@k against exact float32 search over
+the same float16 vectors. "exbert exact" is ``engine.top_k(exact=True)`` (cached float32
+matrix, matmul, argpartition); "exbert ANN" is ``engine.top_k`` through a LanceDB index
+built here with the indexer's config (``store/ann.py``), cosine, refine; "exbert search()"
+adds the match context (sentence, words, max-attended token) when ``--db`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lancedb
+import numpy as np
+import pyarrow as pa
+
+from exbert_ls.search import engine
+from exbert_ls.search.query import QueryVector
+
+SHARED_BOOK = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "wizard_of_oz.txt"
+NOISE = 0.02
+
+
+@dataclass
+class BenchDB:
+    """The part of CorpusDB the search engine reads: a tokens table and a version."""
+
+    uri: str
+    conn: Any
+
+    @property
+    def tokens(self) -> Any:
+        return self.conn.open_table("tokens")
+
+    def version(self) -> int:
+        return int(self.tokens.version)
+
+
+def model_vectors(column: str, limit_sentences: int) -> tuple[np.ndarray, np.ndarray]:
+    """(float16 [N, D] normalised vectors, [N] special flags) of MiniLM over the book."""
+    from exbert_ls.model.runner import ModelRunner
+    from exbert_ls.model.vectors import normalized_contexts, normalized_hidden
+
+    text = " ".join(SHARED_BOOK.read_text(encoding="utf-8").split())
+    sents = [s for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()][:limit_sentences]
+    runner = ModelRunner.load("minilm")
+    kind, layer = ("ctx", int(column[3:])) if column.startswith("ctx") else ("hs", int(column[2:]))
+    vecs, special = [], []
+    for _, acts in runner.run_batch(sents, contexts=kind == "ctx"):
+        if kind == "hs":
+            v = normalized_hidden(acts.hidden[layer])
+        else:
+            v = normalized_contexts(acts.contexts[layer - 1], runner.info.num_heads)
+        vecs.append(v.astype(np.float16))
+        special.append(acts.special_mask)
+    return np.concatenate(vecs), np.concatenate(special)
+
+
+def index_vectors(uri: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+    from exbert_ls.store.db import CorpusDB
+
+    db = CorpusDB.open(uri)
+    t = db.tokens.search().select([column, "special"]).limit(None).to_arrow()
+    data = t.column(column).combine_chunks()
+    vecs = data.values.to_numpy(zero_copy_only=False).reshape(-1, data.type.list_size)
+    return vecs.astype(np.float16), t.column("special").to_numpy(zero_copy_only=False).astype(bool)
+
+
+def enlarge(vecs: np.ndarray, special: np.ndarray, rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    if rows <= len(vecs):
+        return vecs[:rows], special[:rows]
+    rng = np.random.default_rng(seed)
+    out = np.empty((rows, vecs.shape[1]), dtype=np.float16)
+    out[: len(vecs)] = vecs
+    for begin in range(len(vecs), rows, len(vecs)):
+        n = min(len(vecs), rows - begin)
+        noisy = vecs[:n].astype(np.float32) + rng.normal(0, NOISE, size=(n, vecs.shape[1])).astype(np.float32)
+        out[begin : begin + n] = noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
+    return out, np.tile(special, rows // len(special) + 1)[:rows]
+
+
+def write_table(uri: str, column: str, vecs: np.ndarray, special: np.ndarray) -> BenchDB:
+    conn = lancedb.connect(uri)
+    n, d = vecs.shape
+    per_sentence = 32
+    batch = 200_000
+    table = None
+    for begin in range(0, n, batch):
+        idx = np.arange(begin, min(n, begin + batch))
+        data = pa.table(
+            {
+                "sentence": pa.array(idx // per_sentence, pa.int64()),
+                "position": pa.array(idx % per_sentence, pa.int32()),
+                "special": pa.array(special[idx]),
+                "word": pa.array(np.where(special[idx], -1, 0), pa.int32()),
+                column: pa.FixedSizeListArray.from_arrays(pa.array(vecs[idx].ravel()), d),
+            }
+        )
+        if table is None:
+            table = conn.create_table("tokens", data, mode="overwrite")
+        else:
+            table.add(data)
+    return BenchDB(uri, conn)
+
+
+def timed(fn: Callable[[np.ndarray], np.ndarray], queries: np.ndarray) -> tuple[list[float], list[np.ndarray]]:
+    fn(queries[0])  # warm-up (caches, lazy loads)
+    times, results = [], []
+    for q in queries:
+        began = time.perf_counter()
+        results.append(fn(q))
+        times.append((time.perf_counter() - began) * 1000)
+    return times, results
+
+
+def recall(results: list[np.ndarray], truth: list[np.ndarray]) -> float:
+    return float(np.mean([len(np.intersect1d(r, t)) / len(t) for r, t in zip(results, truth)]))
+
+
+def run_scale(label: str, vecs: np.ndarray, special: np.ndarray, column: str, args: argparse.Namespace) -> list[dict]:
+    import faiss
+
+    from exbert_ls.store.ann import index_config
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
+        db = write_table(tmp, column, vecs, special)
+        keep = np.flatnonzero(~special)
+        matrix = vecs[keep].astype(np.float32)
+        rng = np.random.default_rng(1)
+        qrows = rng.choice(keep, size=args.queries, replace=False)
+        queries = vecs[qrows].astype(np.float32)
+        k = args.k
+
+        def numpy_exact(q: np.ndarray) -> np.ndarray:
+            s = matrix @ q
+            top = np.argpartition(-s, k - 1)[:k]
+            return keep[top[np.argsort(-s[top])]]
+
+        flat = faiss.IndexFlatIP(matrix.shape[1])
+        flat.add(matrix)
+
+        def faiss_flat(q: np.ndarray) -> np.ndarray:
+            _, ids = flat.search(q[None, :], k)
+            return keep[ids[0]]
+
+        def ours(exact: bool) -> Callable[[np.ndarray], np.ndarray]:
+            def call(q: np.ndarray) -> np.ndarray:
+                qv = QueryVector(column, q, "embedding", 0, None, 0)
+                return engine.top_k(db, qv, k, exact=exact).offsets
+
+            return call
+
+        truth_times, truth = timed(numpy_exact, queries)
+        methods: list[tuple[str, list[float], list[np.ndarray]]] = [("numpy exact (float32 matmul)", truth_times, truth)]
+        methods.append(("FAISS IndexFlatIP", *timed(faiss_flat, queries)))
+        methods.append(("exbert exact (numpy path)", *timed(ours(True), queries)))
+        began = time.perf_counter()
+        db.tokens.create_index(column, config=index_config(len(vecs)), replace=True)
+        build = time.perf_counter() - began
+        engine.clear_caches()
+        methods.append((f"exbert ANN (LanceDB {type(index_config(len(vecs))).__name__}, built {build:.0f} s)",
+                        *timed(ours(False), queries)))
+        faiss_p50 = statistics.median(methods[1][1])
+        for name, times, results in methods:
+            p50 = statistics.median(times)
+            rows.append({
+                "scale": label, "rows": len(vecs), "method": name, "p50": p50,
+                "p95": float(np.percentile(times, 95)), "recall": recall(results, truth),
+                "vs_faiss": p50 / faiss_p50,
+            })
+        engine.clear_caches()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", help="an exbert index to read the real vectors from")
+    parser.add_argument("--column", default="hs4", help="vector column (hs0..hsL, ctx1..ctxL)")
+    parser.add_argument("--scales", default="real,1000000", help="comma-separated: real and/or row counts")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--k", type=int, default=50)
+    parser.add_argument("--sentences", type=int, default=100_000, help="book sentences to embed without --db")
+    args = parser.parse_args()
+
+    began = time.perf_counter()
+    if args.db:
+        vecs, special = index_vectors(args.db, args.column)
+        source = f"index {args.db}"
+    else:
+        vecs, special = model_vectors(args.column, args.sentences)
+        source = "MiniLM over the Wizard of Oz, run here"
+    print(f"{len(vecs):,} real vectors of {args.column} ({source}) in {time.perf_counter() - began:.0f} s")
+    results = []
+    for scale in args.scales.split(","):
+        rows = len(vecs) if scale == "real" else int(scale)
+        v, s = enlarge(vecs, special, rows)
+        label = "Wizard of Oz" if scale == "real" else f"{rows:,} (enlarged)"
+        results += run_scale(label, v, s, args.column, args)
+    print(f"\ncolumn {args.column}, k={args.k}, {args.queries} queries one at a time\n")
+    print("| scale | rows | method | p50 ms | p95 ms | × FAISS flat p50 | recall@k |")
+    print("|---|---:|---|---:|---:|---:|---:|")
+    for r in results:
+        print(f"| {r['scale']} | {r['rows']:,} | {r['method']} | {r['p50']:.2f} | {r['p95']:.2f} "
+              f"| {r['vs_faiss']:.2f} | {r['recall']:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
