@@ -33,6 +33,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
     runner = ModelRunner.load(args.model, device=args.device, trust_remote_code=args.trust_remote_code)
     annotator = None if args.no_annotate else SpacyAnnotator()
     result = explain(runner, text, mask=args.mask, top_k=args.top_k, annotator=annotator)
+    if args.html:
+        from exbert_ls.html import write_standalone_html
+
+        out = write_standalone_html(args.html, payload(result, attention="uint8"))
+        print(f"exbert: wrote {out} (open it in a browser)", file=sys.stderr)
     if args.json:
         json.dump(payload(result), sys.stdout)
         sys.stdout.write("\n")
@@ -113,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mask", type=_positions, default=(), help="token positions to mask first, e.g. 3,5")
     p.add_argument("--top-k", type=int, default=5, help="predictions per token (LM models)")
     p.add_argument("--json", action="store_true", help="print the full payload as JSON")
+    p.add_argument("--html", metavar="OUT", help="also write the panel as a standalone HTML page (open it in any browser)")
     p.add_argument("--no-annotate", action="store_true", help="skip spaCy word annotations")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     p.add_argument("--trust-remote-code", action="store_true", help="allow a hub model's own code")
