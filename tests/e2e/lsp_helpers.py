@@ -60,3 +60,32 @@ def utf16_slice(text: str, rng: dict[str, Any]) -> str:
         return before + len(prefix)
 
     return text[to_offset(rng["start"]) : to_offset(rng["end"])]
+
+
+SENTENCES = [
+    "Dorothy lived in the midst of the great Kansas prairies.",
+    "Her uncle Henry was a farmer, and her aunt Em was his wife.",
+    "The house was small, for the lumber had to be carried by wagon many miles.",
+    "There were four walls, a floor and a roof, which made one room.",
+    "The cat sat on the mat and watched the rain.",
+    "A cyclone lifted the little house into the air.",
+    "The Scarecrow wanted a brain, and the Tin Woodman wanted a heart.",
+    "They walked along the road of yellow brick toward the Emerald City.",
+]
+
+
+def write_corpus(folder: Path, files: int, sentences_per_file: int) -> list[Path]:
+    """Plain-text files built from ``SENTENCES`` (deterministic), plus one binary file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(files):
+        lines = [SENTENCES[(i + j) % len(SENTENCES)] for j in range(sentences_per_file)]
+        path = folder / f"doc{i:03d}.txt"
+        path.write_text(" ".join(lines) + "\n", encoding="utf-8")
+        paths.append(path)
+    (folder / "image.bin").write_bytes(bytes(range(256)) * 4)
+    return paths
+
+
+async def index(client: LanguageClient, *paths: Path) -> Any:
+    return await command(client, "exbert.indexWorkspace", {"paths": [str(p) for p in paths]} if paths else {})
