@@ -73,7 +73,7 @@ def _sentence(lines: list[str]) -> Sentence | None:
         cols = line.split("\t")
         if len(cols) < 10:
             continue  # malformed line: ignore it rather than the sentence
-        ident, form, lemma, upos, xpos, head, deprel, _deps, misc = cols[0], *cols[1:9]
+        ident, form, lemma, upos, xpos, _feats, head, deprel, _deps, misc = cols[:10]
         space_after = "SpaceAfter=No" not in misc.split("|")
         if "-" in ident:
             first, _, last = ident.partition("-")

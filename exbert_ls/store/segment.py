@@ -74,21 +74,31 @@ def _cut(text: str, limit: int) -> Iterator[str]:
 
 
 def spacy_sentences(nlp: Any, pieces: Iterable[str], batch_size: int = 16) -> Iterator[Sentence]:
-    """Split and annotate with spaCy (``nlp.pipe``), one :class:`Sentence` per spaCy sentence."""
+    """Split and annotate with spaCy (``nlp.pipe``), one :class:`Sentence` per spaCy sentence.
+
+    One pass over each Doc's tokens.
+    """
     for doc in nlp.pipe(pieces, batch_size=batch_size):
-        for sent in doc.sents:
-            sentence = _from_span(doc, sent)
-            if sentence is not None:
-                yield sentence
+        text = doc.text  # built by joining every token: once per Doc, not per sentence
+        tokens: list[Any] = []
+        for tok in doc:
+            if tok.is_sent_start and tokens:
+                sentence = _from_tokens(text, tokens)
+                if sentence is not None:
+                    yield sentence
+                tokens = []
+            tokens.append(tok)
+        sentence = _from_tokens(text, tokens)
+        if sentence is not None:
+            yield sentence
 
 
-def _from_span(doc: Any, span: Any) -> Sentence | None:
-    kept = [tok for tok in span if not tok.is_space]
+def _from_tokens(text: str, tokens: list[Any]) -> Sentence | None:
+    kept = [tok for tok in tokens if not tok.is_space]
     if not kept:
         return None
     base = kept[0].idx
     last = kept[-1]
-    text = doc.text[base : last.idx + len(last.text)]
     index_of = {tok.i: k for k, tok in enumerate(kept)}
     words = tuple(
         Word(
@@ -107,7 +117,7 @@ def _from_span(doc: Any, span: Any) -> Sentence | None:
         )
         for k, tok in enumerate(kept)
     )
-    return Sentence(text, words)
+    return Sentence(text[base : last.idx + len(last.text)], words)
 
 
 def sub_sentence(sentence: Sentence, lo: int, hi: int) -> Sentence | None:
