@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
-import lancedb
 import numpy as np
-import pyarrow as pa
 import pytest
 
-from exbert_ls.annotate.align import align
-from exbert_ls.annotate.words import Word
 from exbert_ls.errors import EmptyIndexError, IndexMismatchError, InvalidInputError
-from exbert_ls.model.names import context_column, hidden_column
-from exbert_ls.model.vectors import normalized_contexts, normalized_hidden
+from exbert_ls.model.names import context_column
 from exbert_ls.search import clear_caches, search
 from exbert_ls.search.engine import token_frame
+from exbert_ls.store import CorpusDB, IndexConfig, index_paths
 
 TEXTS = [
     "The quick brown fox jumps over the lazy dog.",
@@ -31,79 +24,19 @@ TEXTS = [
 ]
 
 
-@dataclass
-class FakeDB:
-    """The CorpusDB surface search needs, over tables written by :func:`build_index`."""
-
-    uri: str
-    meta: Any
-    conn: Any
-    tables: dict[str, Any] = field(default_factory=dict)
-
-    def __getattr__(self, name: str) -> Any:
-        if name in ("tokens", "sentences", "documents", "head_stats"):
-            return self.conn.open_table(name)
-        raise AttributeError(name)
-
-    def version(self) -> int:
-        return sum(self.conn.open_table(n).version for n in ("tokens", "sentences"))
-
-    def num_tokens(self) -> int:
-        return self.tokens.count_rows()
+def build_index(root: Path, runner, texts: list[str], annotator, *, ann: str = "never") -> CorpusDB:
+    """Index ``texts`` (one file, one sentence per paragraph) with the real indexer."""
+    corpus = root / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
+    (corpus / "doc.txt").write_text("\n\n".join(texts), encoding="utf-8")
+    uri = str(root / "index")
+    index_paths([corpus], uri, runner, annotator=annotator, config=IndexConfig(ann=ann))
+    return CorpusDB.open(uri, runner=runner)
 
 
-def _words(text: str) -> list[Word]:
-    import re
-
-    out = []
-    for i, m in enumerate(re.finditer(r"\w+|[^\w\s]", text)):
-        w = m.group()
-        out.append(Word(i, w, m.start(), m.end(), pos="PUNCT" if not w.isalnum() else ("NOUN" if i % 2 else "DET"),
-                        dep="punct" if not w.isalnum() else "dep", head=max(i - 1, -1), is_punct=not w.isalnum()))
-    return out
-
-
-def build_index(uri: Path, runner, texts: list[str]) -> FakeDB:
-    """Rows exactly as the contract (docs/contracts.md) describes, from ``runner.run``."""
-    info = runner.info
-    rows, sentences = [], []
-    for s, text in enumerate(texts):
-        acts = runner.run(text, contexts=True)
-        words = _words(text)
-        al = align(acts.tokens, words, len(text))
-        hidden = normalized_hidden(acts.hidden).astype(np.float16)
-        ctx = normalized_contexts(acts.contexts, info.num_heads).astype(np.float16)
-        flat = acts.attention.reshape(-1, *acts.attention.shape[2:])  # [L*H, T, T]
-        max_att, max_w = flat.argmax(-1).T, flat.max(-1).T  # [T, L*H]
-        sentences.append({"doc": "d.txt", "doc_hash": "h", "sentence": s, "text": text,
-                          "words_json": json.dumps([w.__dict__ for w in words]), "num_tokens": len(acts.tokens)})
-        for tok in acts.tokens:
-            w = int(al.token_to_word[tok.index])
-            word = words[w] if w >= 0 else None
-            row = {"doc": "d.txt", "sentence": s, "position": tok.index, "start": tok.start, "end": tok.end,
-                   "token": tok.text, "special": tok.special, "word": w, "piece": int(al.piece_index[tok.index]),
-                   "pos": word.pos if word else "", "dep": word.dep if word else "", "ent_type": "",
-                   "max_att": max_att[tok.index].astype(np.int16).tolist(),
-                   "max_att_w": max_w[tok.index].astype(np.float16).tolist()}
-            for layer in range(info.num_layers + 1):
-                row[hidden_column(layer)] = hidden[layer, tok.index].tolist()
-            for layer in range(1, info.num_layers + 1):
-                row[context_column(layer)] = ctx[layer - 1, tok.index].tolist()
-            rows.append(row)
-    conn = lancedb.connect(str(uri))
-    fields = [("doc", pa.string()), ("sentence", pa.int64()), ("position", pa.int32()), ("start", pa.int32()),
-              ("end", pa.int32()), ("token", pa.string()), ("special", pa.bool_()), ("word", pa.int32()),
-              ("piece", pa.int32()), ("pos", pa.string()), ("dep", pa.string()), ("ent_type", pa.string()),
-              ("max_att", pa.list_(pa.int16(), info.num_layers * info.num_heads)),
-              ("max_att_w", pa.list_(pa.float16(), info.num_layers * info.num_heads))]
-    fields += [(hidden_column(l), pa.list_(pa.float16(), info.d_model)) for l in range(info.num_layers + 1)]
-    fields += [(context_column(l), pa.list_(pa.float16(), info.num_heads * info.d_head))
-               for l in range(1, info.num_layers + 1)]
-    conn.create_table("tokens", pa.Table.from_pylist(rows, schema=pa.schema(fields)))
-    conn.create_table("sentences", pa.Table.from_pylist(sentences))
-    meta = SimpleNamespace(model=info.name, model_fingerprint=runner.fingerprint(), num_layers=info.num_layers,
-                           num_heads=info.num_heads, d_head=info.d_head, d_model=info.d_model, causal=info.causal)
-    return FakeDB(str(uri), meta, conn)
+def _sentence_id(db: CorpusDB, text: str) -> int:
+    rows = db.sentences.search().select(["sentence", "text"]).limit(None).to_arrow().to_pylist()
+    return next(r["sentence"] for r in rows if r["text"] == text)
 
 
 @pytest.fixture(autouse=True)
@@ -114,13 +47,13 @@ def _fresh_caches():
 
 
 @pytest.fixture(scope="module")
-def bert_db(tmp_path_factory, tiny_runners):
-    return build_index(tmp_path_factory.mktemp("bert-index"), tiny_runners["bert"], TEXTS)
+def bert_db(tmp_path_factory, tiny_runners, annotator):
+    return build_index(tmp_path_factory.mktemp("bert"), tiny_runners["bert"], TEXTS, annotator)
 
 
 @pytest.fixture(scope="module")
-def gpt2_db(tmp_path_factory, tiny_runners):
-    return build_index(tmp_path_factory.mktemp("gpt2-index"), tiny_runners["gpt2"], TEXTS[:3])
+def gpt2_db(tmp_path_factory, tiny_runners, annotator):
+    return build_index(tmp_path_factory.mktemp("gpt2"), tiny_runners["gpt2"], TEXTS[:3], annotator)
 
 
 @pytest.mark.parametrize("by,layer", [("embedding", 0), ("embedding", 2), ("context", 1), ("context", 2)])
@@ -133,7 +66,9 @@ def test_stored_token_finds_itself_first(bert_db, tiny_runners, by, layer):
     # a random tiny model attends almost uniformly, so its contexts tie across a sentence
     # within float16 precision; the stored token itself must be among them at 1.0
     # (test_search_minilm.py checks that it comes first with a real model)
-    me = next(m for m in result["matches"] if (m["sentence"], m["token"]["position"]) == (1, token))
+    me = next(
+        m for m in result["matches"] if (m["sentence"], m["token"]["position"]) == (_sentence_id(bert_db, text), token)
+    )
     assert me["similarity"] == pytest.approx(1.0, abs=1e-3)
     assert result["matches"][0]["similarity"] <= me["similarity"] + 1e-3
     assert me["text"] == text
@@ -206,7 +141,7 @@ def test_causal_models_report_the_next_token(gpt2_db, tiny_runners):
     assert top["next_token"] == {"position": 3, "text": query.tokens[3].text}
 
 
-def test_bad_inputs_are_clear_errors(bert_db, tiny_runners, tmp_path):
+def test_bad_inputs_are_clear_errors(bert_db, tiny_runners, tmp_path, annotator):
     runner = tiny_runners["bert"]
     query = runner.run(TEXTS[0], contexts=True)
     with pytest.raises(InvalidInputError, match="layer 3 is out of range.*0..2"):
@@ -223,7 +158,55 @@ def test_bad_inputs_are_clear_errors(bert_db, tiny_runners, tmp_path):
         search(bert_db, runner, runner.run(TEXTS[0], contexts=False), 1, 1, by="context")
     with pytest.raises(IndexMismatchError, match="built by"):
         search(bert_db, tiny_runners["distilbert"], tiny_runners["distilbert"].run(TEXTS[0]), 1, 1)
-    empty = build_index(tmp_path / "empty", runner, TEXTS[:1])
-    empty.tokens.delete("true")
+    with pytest.raises(IndexMismatchError, match="built by"):
+        CorpusDB.open(bert_db.uri, runner=tiny_runners["gpt2"])
+    (tmp_path / "nothing").mkdir()
+    index_paths([tmp_path / "nothing"], str(tmp_path / "empty"), runner, annotator=annotator)
     with pytest.raises(EmptyIndexError, match="no tokens"):
-        search(empty, runner, query, 1, 1)
+        search(CorpusDB.open(str(tmp_path / "empty")), runner, query, 1, 1)
+
+
+def test_ann_path_agrees_with_exact(tmp_path, tiny_runners, annotator):
+    runner = tiny_runners["bert"]
+    db = build_index(tmp_path, runner, TEXTS, annotator, ann="always")
+    query = runner.run(TEXTS[3], contexts=True)
+    for by, layer in (("embedding", 2), ("context", 2)):
+        ann = search(db, runner, query, 5, layer, by=by, k=10)
+        exact = search(db, runner, query, 5, layer, by=by, k=10, exact=True)
+        assert ann["query"]["method"] == "ann" and exact["query"]["method"] == "exact"
+        key = lambda m: (m["sentence"], m["token"]["position"])  # noqa: E731
+        assert {key(m) for m in ann["matches"]} == {key(m) for m in exact["matches"]}
+        # similarities are recomputed from the rows, so both paths report the same numbers
+        assert [m["similarity"] for m in ann["matches"]] == pytest.approx(
+            [m["similarity"] for m in exact["matches"]], abs=1e-3
+        )
+
+
+def test_head_summaries_follow_the_documents_indexed(tmp_path, tiny_runners, annotator):
+    from exbert_ls.search import head_summaries
+
+    runner = tiny_runners["bert"]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("\n\n".join(TEXTS[:3]), encoding="utf-8")
+    uri = str(tmp_path / "index")
+    index_paths([corpus], uri, runner, annotator=annotator)
+    db = CorpusDB.open(uri)
+    first = head_summaries(db, min_support=1)
+    tokens = db.tokens.search().select(["special"]).limit(None).to_arrow().column("special").to_pylist()
+    assert first["schema"] == "exbert.heads/1"
+    assert first["sentences"] == db.sentences.count_rows()
+    assert first["tokens"] == tokens.count(False)
+    assert len(first["heads"]) == runner.info.num_layers * runner.info.num_heads
+    assert all(h["description"].startswith(f"L{h['layer']} H{h['head']}") for h in first["heads"])
+
+    (corpus / "b.txt").write_text("\n\n".join(TEXTS[3:]), encoding="utf-8")
+    index_paths([corpus], uri, runner, annotator=annotator)
+    both = head_summaries(db, min_support=1)
+    assert both["sentences"] == db.sentences.count_rows() > first["sentences"]
+
+    (corpus / "b.txt").unlink()
+    index_paths([corpus], uri, runner, annotator=annotator)
+    again = head_summaries(db, min_support=1)
+    assert again["sentences"] == first["sentences"]
+    assert again["heads"] == first["heads"]
