@@ -1,10 +1,11 @@
 // Bundles the extension host (CommonJS, `vscode` external) and the webview (one IIFE + CSS)
 // into dist/. `node esbuild.mjs --tests` also bundles test/ into out/test/ (vscode mocked).
 import { build } from "esbuild";
-import { readdirSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 const production = !process.argv.includes("--dev");
+rmSync("dist", { recursive: true, force: true }); // no stale maps or bundles
 const common = { bundle: true, minify: production, sourcemap: !production, logLevel: "warning" };
 
 await build({

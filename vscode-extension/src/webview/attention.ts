@@ -50,7 +50,7 @@ export function thresholdLines(
     for (const e of row) {
       lines.push({ q, k: e.k, w: e.w });
       kept += e.w;
-      if (kept >= threshold - 1e-9) break;
+      if (kept >= threshold - 1e-6) break; // float32 sums: tolerate rounding
     }
   }
   return lines;

@@ -1,11 +1,14 @@
 // The panel in headless chromium, as VS Code would host it (acquireVsCodeApi stubbed, the
 // extension's own webview HTML and CSP) and as a standalone page (exported HTML).
 import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { ExplainPayload, HostToWebview, SearchPayload, WebviewToHost } from "../../src/protocol";
 import { standalonePage, webviewHtml } from "../../src/extension/webviewHtml";
-import { dist, fixture, REPO_ROOT } from "../helpers";
+import { dist, EXT_ROOT, fixture, REPO_ROOT } from "../helpers";
 import { launch, ORIGIN, screenshot, serve, watchedPage, type Watched } from "./browser";
 
 const DARK_MODERN: Record<string, string> = {
@@ -300,3 +303,30 @@ describe("panel as a standalone page", function () {
 function defaults() {
   return { layer: 1, heads: [], threshold: 0.7, hideSpecial: true, view: "attention" as const, by: "embedding" as const, annotation: "pos" as const, selected: null };
 }
+
+describe("page written by exbert_ls/html.py", function () {
+  this.timeout(60_000);
+  const python = path.join(REPO_ROOT, ".venv", "bin", "python");
+
+  it("renders in chromium with no CSP violation", async function () {
+    if (!existsSync(python)) this.skip(); // the Python side is not set up (make setup)
+    const out = path.join(mkdtempSync(path.join(tmpdir(), "exbert-html-")), "page.html");
+    const code = "import json, sys; from exbert_ls.html import write_standalone_html; write_standalone_html(sys.argv[2], json.load(open(sys.argv[1])))";
+    execFileSync(python, ["-c", code, path.join(EXT_ROOT, "test", "fixtures", "explain-smollm2.json"), out], {
+      env: { ...process.env, EXBERT_WEBVIEW_DIST: path.join(EXT_ROOT, "dist") },
+    });
+    const browser = await launch();
+    try {
+      const context = await browser.newContext({ viewport: { width: 1200, height: 700 } });
+      await serve(context, readFileSync(out, "utf8"));
+      const { page, problems } = await watchedPage(context);
+      await page.goto(`${ORIGIN}/index.html`);
+      await page.waitForSelector("svg.attention .lines path", { state: "attached" });
+      assert.equal(await page.locator('[data-control="layer"] option').count(), 30);
+      assert.match((await page.locator(".top .badge").textContent()) ?? "", /causal/);
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser.close();
+    }
+  });
+});

@@ -1,0 +1,174 @@
+// A small stand-in for the `vscode` module (esbuild aliases `vscode` to this file in unit
+// tests). It records what the extension asks of the editor; `mock` lets tests steer and inspect.
+import * as path from "node:path";
+
+export class Uri {
+  private constructor(readonly scheme: string, readonly fsPath: string) {}
+  static file(p: string): Uri {
+    return new Uri("file", path.resolve(p));
+  }
+  static parse(text: string): Uri {
+    const [scheme, rest] = text.split("://");
+    return new Uri(scheme, rest ?? "");
+  }
+  static joinPath(base: Uri, ...parts: string[]): Uri {
+    return new Uri(base.scheme, path.join(base.fsPath, ...parts));
+  }
+  get path(): string {
+    return this.fsPath;
+  }
+  toString(): string {
+    return `${this.scheme}://${this.fsPath}`;
+  }
+}
+
+export enum ViewColumn { Active = -1, Beside = -2, One = 1, Two = 2 }
+export enum ProgressLocation { SourceControl = 1, Window = 10, Notification = 15 }
+export enum StatusBarAlignment { Left = 1, Right = 2 }
+export enum ConfigurationTarget { Global = 1, Workspace = 2, WorkspaceFolder = 3 }
+
+export interface Disposable { dispose(): void }
+const disposable = (fn: () => void = () => undefined): Disposable => ({ dispose: fn });
+
+type Listener<T> = (value: T) => void;
+
+export class FakeWebview {
+  html = "";
+  options: Record<string, unknown> = {};
+  readonly cspSource = "https://fake.vscode-cdn.test";
+  readonly posted: unknown[] = [];
+  private readonly listeners: Listener<unknown>[] = [];
+  asWebviewUri(uri: Uri): Uri {
+    return Uri.parse(`https://fake.vscode-cdn.test${uri.fsPath}`);
+  }
+  async postMessage(message: unknown): Promise<boolean> {
+    this.posted.push(message);
+    return true;
+  }
+  onDidReceiveMessage(listener: Listener<unknown>, _this?: unknown, bag?: Disposable[]): Disposable {
+    this.listeners.push(listener);
+    const d = disposable();
+    bag?.push(d);
+    return d;
+  }
+  /** What the webview script would send. */
+  receive(message: unknown): void {
+    for (const l of this.listeners) l(message);
+  }
+}
+
+export class FakePanel {
+  readonly webview = new FakeWebview();
+  revealed = 0;
+  disposed = false;
+  private readonly disposeListeners: (() => void)[] = [];
+  constructor(readonly viewType: string, readonly title: string, readonly showOptions: unknown, options: Record<string, unknown>) {
+    this.webview.options = options;
+  }
+  reveal(): void {
+    this.revealed++;
+  }
+  onDidDispose(listener: () => void, _this?: unknown, bag?: Disposable[]): Disposable {
+    this.disposeListeners.push(listener);
+    const d = disposable();
+    bag?.push(d);
+    return d;
+  }
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const l of this.disposeListeners) l();
+  }
+}
+
+export const mock = {
+  panels: [] as FakePanel[],
+  messages: [] as { level: "info" | "warning" | "error"; text: string }[],
+  written: new Map<string, string>(),
+  saveTarget: undefined as Uri | undefined,
+  commands: new Map<string, (...args: unknown[]) => unknown>(),
+  config: new Map<string, unknown>(),
+  configUpdates: [] as [string, unknown][],
+  quickPick: undefined as unknown,
+  documents: [] as { language?: string; content?: string }[],
+  reset(): void {
+    this.panels.length = 0;
+    this.messages.length = 0;
+    this.written.clear();
+    this.saveTarget = undefined;
+    this.commands.clear();
+    this.config.clear();
+    this.configUpdates.length = 0;
+    this.quickPick = undefined;
+    this.documents.length = 0;
+    window.activeTextEditor = undefined;
+  },
+};
+
+const cancelToken = { isCancellationRequested: false, onCancellationRequested: () => disposable() };
+
+export const window = {
+  activeTextEditor: undefined as unknown,
+  createWebviewPanel(viewType: string, title: string, showOptions: unknown, options: Record<string, unknown>): FakePanel {
+    const panel = new FakePanel(viewType, title, showOptions, options);
+    mock.panels.push(panel);
+    return panel;
+  },
+  async showSaveDialog(): Promise<Uri | undefined> {
+    return mock.saveTarget;
+  },
+  async showInformationMessage(text: string) {
+    mock.messages.push({ level: "info", text });
+    return undefined;
+  },
+  async showWarningMessage(text: string) {
+    mock.messages.push({ level: "warning", text });
+    return undefined;
+  },
+  async showErrorMessage(text: string) {
+    mock.messages.push({ level: "error", text });
+    return undefined;
+  },
+  async withProgress<T>(_options: unknown, task: (progress: { report(v: unknown): void }, token: typeof cancelToken) => Promise<T>): Promise<T> {
+    return task({ report: () => undefined }, cancelToken);
+  },
+  async showQuickPick(): Promise<unknown> {
+    return mock.quickPick;
+  },
+  async showInputBox(): Promise<string | undefined> {
+    return undefined;
+  },
+  async showTextDocument(): Promise<unknown> {
+    return {};
+  },
+  registerWebviewPanelSerializer: () => disposable(),
+};
+
+export const workspace = {
+  workspaceFolders: undefined as unknown,
+  fs: {
+    async writeFile(uri: Uri, bytes: Uint8Array): Promise<void> {
+      mock.written.set(uri.fsPath, new TextDecoder().decode(bytes));
+    },
+  },
+  getConfiguration(section: string) {
+    return {
+      get: <T>(key: string): T | undefined => mock.config.get(`${section}.${key}`) as T | undefined,
+      update: async (key: string, value: unknown) => {
+        mock.configUpdates.push([`${section}.${key}`, value]);
+        mock.config.set(`${section}.${key}`, value);
+      },
+    };
+  },
+  async openTextDocument(init: { language?: string; content?: string }) {
+    mock.documents.push(init);
+    return init;
+  },
+};
+
+export const commands = {
+  registerCommand(id: string, fn: (...args: unknown[]) => unknown): Disposable {
+    mock.commands.set(id, fn);
+    return disposable(() => mock.commands.delete(id));
+  },
+};
