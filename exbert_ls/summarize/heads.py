@@ -263,6 +263,8 @@ BROAD_ENTROPY = 3.8
 """Nats above which Clark et al. call a head's attention broad."""
 CLEAR_MARGIN = 0.10
 """Accuracy above the baseline for a relation to appear in a head's description."""
+TOP_RANK = 3
+"""A relation appears in a head's description only if the head is among this many best."""
 
 
 def summarize_heads(
@@ -272,7 +274,9 @@ def summarize_heads(
     one-line description; per relation the ``top`` best heads.
 
     Relations with fewer than ``min_support`` arcs are left out. A head's ``relations``
-    lists those where it beats the baseline, best margin first (at most ``top``).
+    lists those where it beats the baseline, most significant first (at most ``top``):
+    ``z`` is the margin over the baseline in standard errors (two-proportion z, pooled),
+    ``rank`` the head's place among all heads for that relation (0 = best).
     ``matrices=True`` adds each relation's full ``[L][H]`` accuracy matrix.
     """
     means = stats.means()
@@ -300,6 +304,11 @@ def summarize_heads(
         if matrices:
             entry["accuracy"] = np.round(accuracy, 4).tolist()
         relations.append(entry)
+        rank = np.empty(accuracy.size, dtype=np.int64)
+        rank[np.argsort(-accuracy, axis=None, kind="stable")] = np.arange(accuracy.size)
+        pooled = (accuracy.ravel() + baseline) / 2
+        spread = np.sqrt(np.maximum(2 * pooled * (1 - pooled), 1e-9) / counts.support)
+        z = (accuracy.ravel() - baseline) / spread
         for i in np.flatnonzero(accuracy.ravel() > baseline):
             per_head[i].append(
                 {
@@ -309,12 +318,14 @@ def summarize_heads(
                     "baseline": round(baseline, 4),
                     "baseline_offset": OFFSETS[b],
                     "support": counts.support,
+                    "rank": int(rank[i]),
+                    "z": round(float(z[i]), 2),
                 }
             )
     heads = []
     for i in range(num_layers * num_heads):
         l, h = divmod(i, num_heads)
-        tracked = sorted(per_head[i], key=lambda r: r["baseline"] - r["accuracy"])[:top]
+        tracked = sorted(per_head[i], key=lambda r: -r["z"])[:top]
         behaviour = {name: round(float(means[name][l, h]), 4) for name in BEHAVIOURS}
         heads.append(
             {
@@ -339,12 +350,15 @@ def summarize_heads(
 def describe_head(layer: int, head: int, behaviour: dict[str, float], tracked: Sequence[dict[str, Any]]) -> str:
     """One line for a tooltip, e.g. ``"L4 H10 · amod → its head 78 % (baseline 41 %) · 62 % to previous token"``.
 
-    ``layer`` is 1-based, ``head`` 0-based. Names the best relation when it beats its
-    baseline by :data:`CLEAR_MARGIN`, then the strongest positional pattern (Clark et al.'s
-    thresholds) or, failing one, the head's largest share and its entropy.
+    ``layer`` is 1-based, ``head`` 0-based. Names the most significant relation for which
+    the head is among the :data:`TOP_RANK` best heads and beats the baseline by
+    :data:`CLEAR_MARGIN`, then the strongest positional pattern (Clark et al.'s thresholds)
+    or, failing one, the head's largest share and its entropy.
     """
     parts = [f"L{layer} H{head}"]
-    clear = [r for r in tracked if r["accuracy"] - r["baseline"] >= CLEAR_MARGIN]
+    clear = [
+        r for r in tracked if r["accuracy"] - r["baseline"] >= CLEAR_MARGIN and r.get("rank", 0) < TOP_RANK
+    ]
     if clear:
         r = clear[0]
         arrow = f"{r['relation']} → its head" if r["direction"] == "dependent->head" else f"head → its {r['relation']}"
