@@ -131,7 +131,7 @@ class CorpusDB:
         added = [part for part in spacy_model.split("+") if part and part not in known]
         if not added:
             return
-        value = "+".join(sorted([*filter(None, known), *added]))
+        value = "+".join([*filter(None, known), *added])
         self.table(META).update(values={"spacy_model": value})
         self.meta = IndexMeta.from_row({**self.meta.__dict__, "spacy_model": value})
 
