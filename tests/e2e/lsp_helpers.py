@@ -89,3 +89,20 @@ def write_corpus(folder: Path, files: int, sentences_per_file: int) -> list[Path
 
 async def index(client: LanguageClient, *paths: Path) -> Any:
     return await command(client, "exbert.indexWorkspace", {"paths": [str(p) for p in paths]} if paths else {})
+
+
+async def first_progress_report(client: LanguageClient, timeout: float = 120.0) -> str:
+    """The token of the index job, once its first ``report`` has arrived."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        for token, reports in client.progress_reports.items():
+            if str(token).startswith("exbert-index-") and any(
+                isinstance(r, types.WorkDoneProgressReport) for r in reports
+            ):
+                if not isinstance(reports[-1], types.WorkDoneProgressEnd):
+                    return str(token)
+        await asyncio.sleep(0.02)
+    raise TimeoutError("no progress report from the index job")
