@@ -34,7 +34,7 @@ if (process.argv.includes("--tests")) {
     bundle: true,
     sourcemap: "inline",
     logLevel: "warning",
-    entryPoints: [...entries("test/unit"), ...entries("test/browser"), ...entries("test/protocol")],
+    entryPoints: [...entries("test/unit"), ...entries("test/browser"), ...entries("test/protocol"), ...entries("test/package")],
     outdir: "out/test",
     outbase: "test",
     platform: "node",
