@@ -102,6 +102,16 @@ export function renderAttention(root: HTMLElement, decoded: Decoded, view: ViewS
         .on("keydown", (event: KeyboardEvent, t) => keyboard(event, t.index, visible, root, on));
     }
   }
+  const heads = view.heads.length ? `mean of ${view.heads.map((h) => `H${h}`).join(" ")}` : `mean of all ${attention.heads} heads`;
+  d3.select(root)
+    .append("p")
+    .attr("class", "caption legend")
+    .text(
+      `L${view.layer}, ${heads}. Left: the attending token (query); right: the attended (key). ` +
+        `Each row keeps its strongest weights up to ${Math.round(view.threshold * 100)} % of its mass` +
+        `${view.hideSpecial ? ", renormalised over the visible tokens" : ""}; opacity and width follow the weight` +
+        `${payload.causal ? ". Causal model: tokens attend only to themselves and earlier tokens" : ""}.`,
+    );
 }
 
 function keyboard(event: KeyboardEvent, position: number, visible: number[], root: HTMLElement, on: AttentionHandlers): void {

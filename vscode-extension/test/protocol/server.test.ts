@@ -44,7 +44,7 @@ describe("exbert-ls over JSON-RPC (vscode-jsonrpc)", function () {
     connection.onRequest("window/workDoneProgress/create", () => null);
     connection.onRequest("client/registerCapability", () => null);
     connection.onRequest("workspace/configuration", () => [null]);
-    connection.onNotification("$/progress", (p: { value: { kind: string; percentage?: number } }) => progress.push(p.value));
+    connection.onNotification("$/progress", (p: { value: { kind: string; percentage?: number } }) => void progress.push(p.value));
     connection.onNotification("window/logMessage", () => undefined);
     connection.listen();
     const uri = pathToFileURL(workspace).toString();
