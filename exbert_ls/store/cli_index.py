@@ -34,6 +34,8 @@ def add_index_parser(sub: argparse._SubParsersAction) -> None:
                    help="LanceDB vector indexes: auto builds them from 300,000 token rows")
     p.add_argument("--batch-size", type=int, default=IndexConfig.batch_size, help="sentences per forward pass")
     p.add_argument("--flush-tokens", type=int, default=IndexConfig.flush_tokens, help="token rows per append")
+    p.add_argument("--pool-sentences", type=int, default=IndexConfig.pool_sentences,
+                   help="sentences length-sorted together before batching")
     p.add_argument("--max-file-mb", type=float, default=IndexConfig.max_file_bytes / 2**20,
                    help="skip larger files")
     p.add_argument("--no-overlap", action="store_true", help="annotate and run the model in one thread")
@@ -69,6 +71,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         ann=args.ann,
         batch_size=args.batch_size,
         flush_tokens=args.flush_tokens,
+        pool_sentences=args.pool_sentences,
         max_file_bytes=int(args.max_file_mb * 2**20),
         overlap=not args.no_overlap,
     )
