@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=args.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for handler in logging.getLogger().handlers:  # exbert_ls logs INFO for the client; stderr gets --log-level
+        handler.setLevel(args.log_level)
     # pygls logs every message body at INFO: keep it quiet unless debugging.
     logging.getLogger("pygls").setLevel(logging.DEBUG if args.log_level == "DEBUG" else logging.WARNING)
     from exbert_ls.server.app import create_server
