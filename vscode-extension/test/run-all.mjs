@@ -1,10 +1,17 @@
-// `npm test`: bundle the tests (vscode mocked), run every suite with mocha, print one closing line
+// `npm test`: type-check, bundle the tests (vscode mocked), run every suite with mocha, print one closing line
 // "N passed, N failed, N skipped" and exit non-zero on any failure.
 import { execFileSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Mocha from "mocha";
 
+// esbuild does not type-check: tsc (strict) does, first.
+try {
+  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", ".", "--noEmit"], { stdio: "inherit" });
+} catch {
+  console.log("\nvscode-extension: 0 passed, 1 failed (type errors above)");
+  process.exit(1);
+}
 execFileSync(process.execPath, ["esbuild.mjs", "--tests"], { stdio: "inherit" });
 
 function files(dir) {

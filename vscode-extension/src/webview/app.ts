@@ -68,6 +68,7 @@ export class App {
       case "error":
         this.store.update({
           error: message.message,
+          busy: null,
           searchPending: message.requestId === state.searchPending ? null : state.searchPending,
           headsPending: message.requestId === state.headsPending ? null : state.headsPending,
         });

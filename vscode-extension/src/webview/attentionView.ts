@@ -10,6 +10,7 @@ const ROW = 24;
 const COLUMN = 150;
 const GAP = 170;
 const PAD = 8;
+const PREDICTION = 130;
 
 export interface AttentionHandlers {
   activate(position: number): void; // click / Enter / Space: select the token and search
@@ -21,11 +22,14 @@ export function renderAttention(root: HTMLElement, decoded: Decoded, view: ViewS
   const matrix = meanOfHeads(attention, view.layer, view.heads);
   const lines = thresholdLines(matrix, attention.size, visible, view.threshold);
   const rowOf = new Map(visible.map((p, i) => [p, i]));
-  const y = (p: number) => PAD + (rowOf.get(p) ?? 0) * ROW + ROW / 2;
-  const width = COLUMN * 2 + GAP;
-  const height = PAD * 2 + visible.length * ROW;
-  const xLeft = COLUMN;
-  const xRight = COLUMN + GAP;
+  const predictions = payload.predictions;
+  const predicted = predictions ? PREDICTION : 0; // a column of top-1 predictions before the left tokens
+  const top = predictions ? PAD + 16 : PAD;
+  const y = (p: number) => top + (rowOf.get(p) ?? 0) * ROW + ROW / 2;
+  const width = predicted + COLUMN * 2 + GAP;
+  const height = top + PAD + visible.length * ROW;
+  const xLeft = predicted + COLUMN;
+  const xRight = xLeft + GAP;
 
   d3.select(root).selectAll("*").remove();
   const svg = d3
@@ -101,6 +105,29 @@ export function renderAttention(root: HTMLElement, decoded: Decoded, view: ViewS
         .on("blur", () => focusLines(null, "left"))
         .on("keydown", (event: KeyboardEvent, t) => keyboard(event, t.index, visible, root, on));
     }
+  }
+  if (predictions) {
+    const column = svg.append("g").attr("class", "predictions-column");
+    column
+      .append("text")
+      .attr("class", "column-title")
+      .attr("x", predicted - 10)
+      .attr("y", PAD + 6)
+      .attr("text-anchor", "end")
+      .text(payload.model.lm_head === "causal" ? "next token" : "top prediction");
+    column
+      .selectAll("text.prediction")
+      .data(tokens.filter((t) => predictions[t.index]?.length))
+      .join("text")
+      .attr("class", "prediction")
+      .attr("x", predicted - 10)
+      .attr("y", (t) => y(t.index))
+      .attr("dy", "0.35em")
+      .attr("text-anchor", "end")
+      .text((t) => {
+        const best = predictions[t.index][0];
+        return `${shorten(displayToken(best.token), 10)} ${Math.round(best.probability * 100)}%`;
+      });
   }
   const heads = view.heads.length ? `mean of ${view.heads.map((h) => `H${h}`).join(" ")}` : `mean of all ${attention.heads} heads`;
   d3.select(root)

@@ -24,7 +24,7 @@ export function shorten(text: string, max: number): string {
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join("")}…`;
 }
 
-/** Tokenizer spelling made readable: byte-level BPE's leading Ġ/▁ become a visible space mark. */
+/** Tokenizer spelling made readable: a leading space (or BPE Ġ, SentencePiece ▁) becomes a visible mark. */
 export function displayToken(text: string): string {
-  return text.replace(/^[Ġ▁]/, "·").replace(/Ċ/g, "⏎");
+  return text.replace(/^[Ġ▁ ]/, "·").replace(/Ċ|\n/g, "⏎").replace(/\t/g, "⇥");
 }

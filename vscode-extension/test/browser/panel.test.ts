@@ -216,9 +216,13 @@ describe("panel in chromium (VS Code host stubbed)", function () {
     const pairs = await page.$$eval("svg.attention .lines path", (ps) => ps.map((p) => [Number(p.getAttribute("data-q")), Number(p.getAttribute("data-k"))]));
     assert.ok(pairs.length > 0);
     assert.deepEqual(pairs.filter(([q, k]) => k > q), []);
+    const beside = await page.locator("svg.attention text.prediction").allTextContents();
+    const causal = fixture<ExplainPayload>("explain-smollm2.json");
+    assert.equal(beside.length, causal.tokens.length);
+    assert.equal(beside[4], `·Paris ${Math.round(causal.predictions![4][0].probability * 100)}%`);
     await page.locator('svg.attention .tokens.left .token[data-position="4"]').click();
     const predictions = await page.locator("ol.predictions li .ptext").allTextContents();
-    const expected = fixture<ExplainPayload>("explain-smollm2.json").predictions?.[4].map((p) => p.token.replace(/^Ġ/, "·"));
+    const expected = fixture<ExplainPayload>("explain-smollm2.json").predictions?.[4].map((p) => p.token.replace(/^[Ġ ]/, "·"));
     assert.deepEqual(predictions, expected);
     await screenshot(page, "panel-causal.png");
     assert.deepEqual(problems, []);
@@ -295,6 +299,11 @@ describe("panel as a standalone page", function () {
     assert.ok(await page.locator('button[data-action="mask"]').isDisabled());
     assert.match((await page.locator(".details .offline").textContent()) ?? "", /standalone page/);
     await screenshot(page, "panel-standalone-light.png");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.locator('button[data-action="export-json"]').click()]);
+    const exported = JSON.parse(readFileSync((await download.path()) ?? "", "utf8"));
+    assert.equal(exported.schema, "exbert.page/1");
+    assert.equal(exported.view.layer, 3);
+    assert.equal(exported.payload.text, payload.text);
     assert.deepEqual(problems, []);
     await context.close();
   });
