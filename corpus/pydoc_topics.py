@@ -2,7 +2,8 @@
 
 About 465 kB of reference documentation in 79 topics (the text ``help("for")`` shows),
 rendered from reStructuredText. Kept: paragraphs of prose, list items, notes. Dropped:
-code samples (indented blocks introduced by a colon, or mostly code-like lines), doctest
+code samples (indented blocks introduced by a colon, or mostly code-like lines), API
+signatures, doctest
 sessions (``>>>`` / ``...``), grammar productions (``::=``), tables (``+---+``, ``|``) and
 title underlines. The result is deterministic for a given Python version.
 """
@@ -20,6 +21,7 @@ _CODE_LINE = re.compile(
 )
 _DOCTEST = re.compile(r"^\s*(>>>|\.\.\.)(\s|$)")
 _TABLE = re.compile(r"^\s*(\+[-=+]+\+?|\|)")
+_SIGNATURE = re.compile(r"^\s*(class\s+|(async\s+)?def\s+)?[\w.]+\(.*\)\s*(->.*)?:?\s*$")
 
 
 def topics() -> dict[str, str]:
@@ -44,6 +46,8 @@ def prose(text: str) -> str:
 def _is_prose(lines: list[str], previous: str) -> bool:
     if any(_DOCTEST.match(line) or _TABLE.match(line) or "::=" in line for line in lines):
         return False
+    if all(_SIGNATURE.match(line) for line in lines):
+        return False  # API signatures ("class dict(**kwargs)")
     indent = min(len(line) - len(line.lstrip()) for line in lines)
     if indent < 3 or _LIST_MARKER.match(lines[0]):
         return True
