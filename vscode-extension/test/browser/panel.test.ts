@@ -175,6 +175,8 @@ describe("panel in chromium (VS Code host stubbed)", function () {
     await page.selectOption('[data-control="annotation"]', "dep");
     assert.equal(await page.locator("table.matches tbody tr").first().locator("td.ann").nth(1).textContent(), search.matches[0].word?.dep);
     await screenshot(page, "panel-vscode-dark-xss.png");
+    await page.setViewportSize({ width: 760, height: 900 }); // a panel beside an editor
+    await screenshot(page, "panel-narrow.png");
     assert.deepEqual(problems, []);
   });
 
