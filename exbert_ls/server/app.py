@@ -162,6 +162,12 @@ def _register_lifecycle(server: ExbertLanguageServer) -> None:
         await _pull_configuration(ls)
         _preload(ls)
 
+    @server.feature(types.SHUTDOWN)
+    def on_shutdown(ls: ExbertLanguageServer, params: None) -> None:
+        running = ls.protocol.cancellations.cancel_all()  # an index job stops at its next batch
+        if running:
+            log.info("shutdown: cancelled %d running request(s)", running)
+
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_configuration(ls: ExbertLanguageServer, params: types.DidChangeConfigurationParams) -> None:
         settings = params.settings

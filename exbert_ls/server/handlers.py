@@ -204,9 +204,6 @@ def _database_status(state: ServerState) -> dict[str, Any]:
     except ExbertError as exc:
         out["error"] = f"{type(exc).__name__}: {exc}"
         return out
-    except ImportError as exc:
-        out["error"] = f"corpus support is missing from this installation: {exc}"
-        return out
     out.update(open=True, rows=db.num_tokens(), documents=db.documents.count_rows(), model=db.meta.model)
     runner = state.loaded_runner()
     if runner is not None:

@@ -156,7 +156,7 @@ def _head_descriptions(db: Any) -> dict[tuple[int, int], str]:
         from exbert_ls.search import head_summaries
 
         summary = head_summaries(db)
-    except (ExbertError, ImportError) as exc:
+    except ExbertError as exc:
         log.info("hover without head summaries: %s", exc)
         return {}
     return {(h["layer"], h["head"]): h.get("description", "") for h in summary.get("heads", [])}

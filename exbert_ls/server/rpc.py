@@ -81,6 +81,13 @@ class Cancellations:
             with self._lock:
                 self._events.pop(msg_id, None)
 
+    def cancel_all(self) -> int:
+        with self._lock:
+            events = list(self._events.values())
+        for event in events:
+            event.set()
+        return len(events)
+
     def cancel(self, msg_id: Any) -> bool:
         with self._lock:
             event = self._events.get(msg_id)

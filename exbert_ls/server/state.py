@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 MAX_EXTRA_MODELS = 1
 """Per-request model overrides kept loaded besides the configured model."""
 HOVER_CACHE_SIZE = 256
+MISSING_DB_RETRY_S = 5.0
+"""How long hovers go without a database after not finding one (indexing resets it)."""
 
 
 class _SerialAnnotator(SpacyAnnotator):
@@ -63,6 +66,7 @@ class ServerState:
         self._db: Any = None
         self._db_key: tuple[str, str] | None = None
         self._db_error_reported: set[tuple[str, str]] = set()
+        self._db_missing_until = 0.0
         self._hover_runs: OrderedDict[tuple[str, str, bool], Activations] = OrderedDict()
         self.indexing = threading.Event()
         """Set while an index job runs."""
@@ -81,6 +85,7 @@ class ServerState:
                     self._runners.clear()
             if {"model", "device", "database_path"} & set(names):
                 self._db, self._db_key = None, None
+                self._db_missing_until = 0.0
                 self._hover_runs.clear()
         return names
 
@@ -89,6 +94,7 @@ class ServerState:
             self.folders = folders
             self.root = folders[0] if folders else None
             self._db, self._db_key = None, None
+            self._db_missing_until = 0.0
 
     def database_uri(self) -> str | None:
         return self.settings.database_uri(self.root)
@@ -164,17 +170,20 @@ class ServerState:
         return db
 
     def db_or_none(self) -> Any:
-        """The database, or None if there is none (or it belongs to another model)."""
+        """The database, or None if there is none (or it belongs to another model). A miss
+        is remembered for a few seconds, so hovers do not probe the disk every time."""
+        if time.monotonic() < self._db_missing_until:
+            return None
         try:
             return self.db()
         except (CorpusNotFoundError, IndexMismatchError):
-            return None
-        except ImportError:
+            self._db_missing_until = time.monotonic() + MISSING_DB_RETRY_S
             return None
 
     def invalidate_db(self) -> None:
         with self._lock:
             self._db, self._db_key = None, None
+            self._db_missing_until = 0.0
             self._hover_runs.clear()
 
     # -------------------------------------------------------------------- hover
