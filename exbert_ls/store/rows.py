@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -61,7 +61,8 @@ class RowBuffer:
                 "sentence": sid,
                 "number": key.number,
                 "text": sentence.text,
-                "words_json": json.dumps([asdict(w) for w in sentence.words], ensure_ascii=False),
+                # vars(): the flat fields as a dict, without asdict's deep copies
+                "words_json": json.dumps([vars(w) for w in sentence.words], ensure_ascii=False),
                 "num_tokens": count,
             }
         )
