@@ -53,3 +53,7 @@ class UnsupportedContentError(UnreadableInputError):
 
 class WebviewBundleMissingError(ExbertError):
     """The built panel bundle (vscode-extension/dist/) needed for an HTML page is absent."""
+
+
+class StaleIndexError(ExbertError):
+    """The index changed while a search read it (indexing in progress); searching again helps."""

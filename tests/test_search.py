@@ -210,3 +210,24 @@ def test_head_summaries_follow_the_documents_indexed(tmp_path, tiny_runners, ann
     again = head_summaries(db, min_support=1)
     assert again["sentences"] == first["sentences"]
     assert again["heads"] == first["heads"]
+
+
+def test_rows_moved_by_a_concurrent_write_are_detected_and_the_search_retried(tmp_path, tiny_runners, annotator):
+    from exbert_ls.errors import StaleIndexError
+    from exbert_ls.search.engine import top_k
+    from exbert_ls.search.matches import build_matches
+    from exbert_ls.search.query import query_vector
+
+    runner = tiny_runners["bert"]
+    db = build_index(tmp_path, runner, TEXTS, annotator)
+    query = runner.run(TEXTS[4], contexts=True)
+    qv = query_vector(query, 3, 2, by="embedding", heads=None, num_layers=2, num_heads=4)
+    version = db.version()
+    hits = top_k(db, qv, 10, exact=True, version=version)
+    frame = token_frame(db, version)
+    first = int(frame.sentence[frame.order[0]])
+    db.tokens.delete(f"sentence = {first}")  # every later row moves up
+    with pytest.raises(StaleIndexError, match="changed during the search"):
+        build_matches(db, frame, hits, qv, num_heads=4, causal=False)
+    result = search(db, runner, query, 3, 2, k=10, exact=True)  # reads the new version
+    assert all(m["sentence"] != first for m in result["matches"])

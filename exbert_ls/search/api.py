@@ -7,7 +7,7 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from exbert_ls.errors import InvalidInputError, IndexMismatchError
+from exbert_ls.errors import IndexMismatchError, InvalidInputError, StaleIndexError
 from exbert_ls.model.activations import Activations
 from exbert_ls.search.cache import ByteLRU
 from exbert_ls.search.engine import DEFAULT_CONFIG, SearchConfig, token_frame, top_k
@@ -66,9 +66,17 @@ def search(
     _check_model(db, runner)
     meta = db.meta
     qv = query_vector(query, token, layer, by=by, heads=heads, num_layers=meta.num_layers, num_heads=meta.num_heads)
-    version = int(db.version())
-    hits = top_k(db, qv, k, exact=exact, config=config, version=version)
-    matches = build_matches(db, token_frame(db, version), hits, qv, num_heads=meta.num_heads, causal=bool(meta.causal))
+    for attempt in range(3):
+        version = int(db.version())
+        hits = top_k(db, qv, k, exact=exact, config=config, version=version)
+        try:
+            matches = build_matches(
+                db, token_frame(db, version), hits, qv, num_heads=meta.num_heads, causal=bool(meta.causal)
+            )
+            break
+        except StaleIndexError:
+            if attempt == 2:
+                raise
     return {
         "schema": SEARCH_SCHEMA,
         "query": {

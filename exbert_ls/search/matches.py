@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from exbert_ls.errors import StaleIndexError
 from exbert_ls.search.engine import Hits, TokenFrame
 from exbert_ls.search.query import QueryVector
 
@@ -27,14 +28,25 @@ _MATCH_COLUMNS = ["token", "start", "end", "max_att", "max_att_w"]
 _OTHER_COLUMNS = ["token", "special", "pos", "dep", "ent_type"]
 
 
-def _take(table: Any, offsets: np.ndarray, columns: list[str]) -> dict[str, list[Any]]:
-    """Rows at ``offsets`` (in that order) as column lists; -1 offsets give None."""
+def _take(table: Any, frame: TokenFrame, offsets: np.ndarray, columns: list[str]) -> dict[str, list[Any]]:
+    """Rows at ``offsets`` (in that order) as column lists; -1 offsets give None.
+
+    Offsets are positions in the table's current scan order; the rows read must be the
+    ``(sentence, position)`` the frame expects, else the table was written to meanwhile.
+    """
     valid = sorted({int(o) for o in offsets if o >= 0})
     out: dict[str, list[Any]] = {c: [None] * len(offsets) for c in columns}
     if not valid:
         return out
-    rows: pa.Table = table.take_offsets(valid).select([*columns, "_rowoffset"]).to_arrow()
-    where = {int(o): i for i, o in enumerate(rows.column("_rowoffset").to_pylist())}
+    rows: pa.Table = table.take_offsets(valid).select([*columns, "sentence", "position", "_rowoffset"]).to_arrow()
+    got = rows.column("_rowoffset").to_numpy().astype(np.int64)
+    expected = (frame.sentence[got], frame.position[got])
+    if len(got) != len(valid) or not (
+        np.array_equal(rows.column("sentence").to_numpy(), expected[0])
+        and np.array_equal(rows.column("position").to_numpy(), expected[1])
+    ):
+        raise StaleIndexError("the index changed during the search (indexing in progress?); search again")
+    where = {int(o): i for i, o in enumerate(got.tolist())}
     data = {c: rows.column(c).to_pylist() for c in columns}
     for j, o in enumerate(offsets.tolist()):
         if o >= 0:
@@ -85,7 +97,7 @@ def build_matches(
     """The ``matches`` list of an ``exbert.search/1`` payload."""
     offsets = hits.offsets
     sentence, position, word = frame.sentence[offsets], frame.position[offsets], frame.word[offsets]
-    own = _take(db.tokens, offsets, _MATCH_COLUMNS)
+    own = _take(db.tokens, frame, offsets, _MATCH_COLUMNS)
     texts = _sentences(db.sentences, sentence.tolist())
 
     ma_pos = ma_w = ma_head = None
@@ -100,7 +112,7 @@ def build_matches(
         )
         others = frame.offsets(sentence, ma_pos)
     nexts = frame.offsets(sentence, position + 1) if causal else np.full(len(offsets), -1)
-    other = _take(db.tokens, np.concatenate([others, nexts]), _OTHER_COLUMNS)
+    other = _take(db.tokens, frame, np.concatenate([others, nexts]), _OTHER_COLUMNS)
     n_ma = len(others)
 
     matches = []
