@@ -231,3 +231,27 @@ def test_rows_moved_by_a_concurrent_write_are_detected_and_the_search_retried(tm
         build_matches(db, frame, hits, qv, num_heads=4, causal=False)
     result = search(db, runner, query, 3, 2, k=10, exact=True)  # reads the new version
     assert all(m["sentence"] != first for m in result["matches"])
+
+
+def test_cli_search_and_heads(bert_db, tiny_model_dirs, capsys):
+    from exbert_ls.cli import main
+
+    model = str(tiny_model_dirs["bert"])
+    assert main(["search", TEXTS[1], "--db", bert_db.uri, "--token", "3", "--layer", "1",
+                 "--by", "context", "--heads", "0,2", "--k", "7", "--exact", "--json", "--model", model]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["schema"] == "exbert.search/1" and len(payload["matches"]) == 7
+    assert payload["query"]["heads"] == [0, 2] and payload["query"]["by"] == "context"
+
+    assert main(["search", TEXTS[1], "--db", bert_db.uri, "--token", "3", "--layer", "2", "--model", model]) == 0
+    text = capsys.readouterr().out
+    assert "matches (exact)" in text and "POS:" in text
+
+    assert main(["search", TEXTS[1], "--db", bert_db.uri, "--token", "3", "--layer", "9", "--model", model]) == 2
+    assert "layer 9 is out of range" in capsys.readouterr().err
+
+    assert main(["heads", "--db", bert_db.uri, "--json", "--min-support", "1"]) == 0
+    heads = json.loads(capsys.readouterr().out)
+    assert heads["schema"] == "exbert.heads/1" and len(heads["heads"]) == 8
+    assert main(["heads", "--db", bert_db.uri, "--markdown", "--min-support", "1"]) == 0
+    assert capsys.readouterr().out.startswith("| relation | direction |")
