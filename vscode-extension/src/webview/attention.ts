@@ -38,22 +38,34 @@ export function thresholdLines(
   threshold: number,
 ): Line[] {
   const lines: Line[] = [];
+  const n = visible.length;
+  const weights = new Float64Array(n);
+  const order = new Uint32Array(n);
   for (const q of visible) {
     let mass = 0;
-    for (const k of visible) mass += matrix[q * size + k];
+    for (let j = 0; j < n; j++) mass += matrix[q * size + visible[j]];
     if (mass <= 0) continue;
-    const row = visible
-      .map((k) => ({ k, w: matrix[q * size + k] / mass }))
-      .filter((e) => e.w > 0)
-      .sort((a, b) => b.w - a.w);
+    for (let j = 0; j < n; j++) {
+      weights[j] = matrix[q * size + visible[j]] / mass;
+      order[j] = j;
+    }
+    order.sort((a, b) => weights[b] - weights[a]);
     let kept = 0;
-    for (const e of row) {
-      lines.push({ q, k: e.k, w: e.w });
-      kept += e.w;
+    for (let r = 0; r < n; r++) {
+      const j = order[r];
+      if (weights[j] <= 0) break;
+      lines.push({ q, k: visible[j], w: weights[j] });
+      kept += weights[j];
       if (kept >= threshold - 1e-6) break; // float32 sums: tolerate rounding
     }
   }
   return lines;
+}
+
+/** The `max` strongest lines (all when there are fewer), and how many were dropped. */
+export function strongest(lines: Line[], max: number): { lines: Line[]; dropped: number } {
+  if (lines.length <= max) return { lines, dropped: 0 };
+  return { lines: [...lines].sort((a, b) => b.w - a.w).slice(0, max), dropped: lines.length - max };
 }
 
 /** Per-row shares of mass going to special tokens, the previous/next token and itself. */

@@ -2,7 +2,7 @@
 // whose opacity is the (mean) weight, filtered by the cumulative-mass threshold.
 import * as d3 from "d3";
 import type { ViewState } from "../protocol";
-import { meanOfHeads, thresholdLines, visiblePositions, type Line } from "./attention";
+import { meanOfHeads, strongest, thresholdLines, visiblePositions, type Line } from "./attention";
 import type { Decoded } from "./decode";
 import { displayToken, shorten } from "./dom";
 
@@ -11,6 +11,7 @@ const COLUMN = 150;
 const GAP = 170;
 const PAD = 8;
 const PREDICTION = 130;
+export const MAX_LINES = 5000;
 
 export interface AttentionHandlers {
   activate(position: number): void; // click / Enter / Space: select the token and search
@@ -20,7 +21,8 @@ export function renderAttention(root: HTMLElement, decoded: Decoded, view: ViewS
   const { payload, attention } = decoded;
   const visible = visiblePositions(payload.tokens, view.hideSpecial);
   const matrix = meanOfHeads(attention, view.layer, view.heads);
-  const lines = thresholdLines(matrix, attention.size, visible, view.threshold);
+  // Beyond MAX_LINES an SVG is slow and no one can read it: the strongest are drawn, and said so.
+  const { lines, dropped } = strongest(thresholdLines(matrix, attention.size, visible, view.threshold), MAX_LINES);
   const rowOf = new Map(visible.map((p, i) => [p, i]));
   const predictions = payload.predictions;
   const predicted = predictions ? PREDICTION : 0; // a column of top-1 predictions before the left tokens
@@ -137,7 +139,8 @@ export function renderAttention(root: HTMLElement, decoded: Decoded, view: ViewS
       `L${view.layer}, ${heads}. Left: the attending token (query); right: the attended (key). ` +
         `Each row keeps its strongest weights up to ${Math.round(view.threshold * 100)} % of its mass` +
         `${view.hideSpecial ? ", renormalised over the visible tokens" : ""}; opacity and width follow the weight` +
-        `${payload.causal ? ". Causal model: tokens attend only to themselves and earlier tokens" : ""}.`,
+        `${payload.causal ? ". Causal model: tokens attend only to themselves and earlier tokens" : ""}.` +
+        `${dropped ? ` Only the ${MAX_LINES.toLocaleString("en-US")} strongest of ${(lines.length + dropped).toLocaleString("en-US")} lines are drawn: raise the threshold's selectivity or pick heads.` : ""}`,
     );
 }
 

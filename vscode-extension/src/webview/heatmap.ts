@@ -1,7 +1,32 @@
-// Small attention heat-maps on canvas (one pixel per query/key pair, scaled up by CSS).
+// Small attention heat-maps on canvas, scaled up by CSS. Long inputs are max-pooled to at most
+// MAX_PIXELS per side: a thumbnail is ~40 px wide, so drawing 512 x 512 would be wasted work.
 import * as d3 from "d3";
 
-/** Draws rows = queries, columns = keys, restricted to `visible` and renormalised per row. */
+export const MAX_PIXELS = 64;
+
+/**
+ * Rows = queries, columns = keys, restricted to `visible` and renormalised per row, then
+ * max-pooled into at most MAX_PIXELS x MAX_PIXELS cells (returned row-major with its side).
+ */
+export function heatmapCells(matrix: Float32Array, size: number, visible: readonly number[]): { side: number; cells: Float32Array } {
+  const n = visible.length;
+  const side = Math.min(n, MAX_PIXELS);
+  const cells = new Float32Array(side * side);
+  for (let i = 0; i < n; i++) {
+    const rowStart = visible[i] * size;
+    let mass = 0;
+    for (let j = 0; j < n; j++) mass += matrix[rowStart + visible[j]];
+    if (mass <= 0) continue;
+    const out = Math.floor((i * side) / n) * side;
+    for (let j = 0; j < n; j++) {
+      const w = matrix[rowStart + visible[j]] / mass;
+      const cell = out + Math.floor((j * side) / n);
+      if (w > cells[cell]) cells[cell] = w;
+    }
+  }
+  return { side, cells };
+}
+
 export function drawHeatmap(
   canvas: HTMLCanvasElement,
   matrix: Float32Array,
@@ -9,25 +34,21 @@ export function drawHeatmap(
   visible: readonly number[],
   color: string,
 ): void {
-  const n = visible.length;
-  canvas.width = Math.max(1, n);
-  canvas.height = Math.max(1, n);
+  const { side, cells } = heatmapCells(matrix, size, visible);
+  canvas.width = Math.max(1, side);
+  canvas.height = Math.max(1, side);
   const ctx = canvas.getContext("2d");
-  if (!ctx || n === 0) return;
+  if (!ctx || side === 0) return;
   const rgb = d3.rgb(color);
-  const image = ctx.createImageData(n, n);
-  visible.forEach((q, i) => {
-    let mass = 0;
-    for (const k of visible) mass += matrix[q * size + k];
-    visible.forEach((k, j) => {
-      const w = mass > 0 ? matrix[q * size + k] / mass : 0;
-      const o = (i * n + j) * 4;
-      image.data[o] = rgb.r;
-      image.data[o + 1] = rgb.g;
-      image.data[o + 2] = rgb.b;
-      image.data[o + 3] = Math.round(255 * Math.pow(w, 0.4)); // gamma: weak structure stays visible
-    });
-  });
+  const image = ctx.createImageData(side, side);
+  const data = image.data;
+  for (let c = 0; c < cells.length; c++) {
+    const o = c * 4;
+    data[o] = rgb.r;
+    data[o + 1] = rgb.g;
+    data[o + 2] = rgb.b;
+    data[o + 3] = Math.round(255 * Math.pow(cells[c], 0.4)); // gamma: weak structure stays visible
+  }
   ctx.putImageData(image, 0, 0);
 }
 

@@ -69,7 +69,7 @@ async function posted(page: Page): Promise<WebviewToHost[]> {
 }
 
 async function waitForPosted(page: Page, match: (m: WebviewToHost) => boolean): Promise<WebviewToHost> {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 400; i++) { // up to 20 s: CI machines can be busy
     const found = (await posted(page)).find(match);
     if (found) return found;
     await page.waitForTimeout(50);

@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { DEFAULT_VIEW, type TokenInfo } from "../../src/protocol";
-import { argmaxVisible, meanOfHeads, thresholdLines, visiblePositions } from "../../src/webview/attention";
+import { argmaxVisible, meanOfHeads, strongest, thresholdLines, visiblePositions } from "../../src/webview/attention";
+import { heatmapCells, MAX_PIXELS } from "../../src/webview/heatmap";
 import { AttentionTensor, decodeExplain } from "../../src/webview/decode";
 import { toggle } from "../../src/webview/headStrip";
 import { fitView } from "../../src/webview/state";
@@ -36,6 +37,24 @@ describe("attention arithmetic", () => {
     const counts = [0.3, 0.5, 0.7, 0.9, 1].map((t) => thresholdLines(matrix, attention.size, visible, t).length);
     for (let i = 1; i < counts.length; i++) assert.ok(counts[i] >= counts[i - 1], `${counts}`);
     assert.ok(counts[0] >= visible.length && counts[4] <= visible.length ** 2);
+  });
+
+  it("caps the drawn lines to the strongest ones and counts the rest", () => {
+    const lines = [0.1, 0.5, 0.3, 0.2].map((w, i) => ({ q: i, k: 0, w }));
+    assert.deepEqual(strongest(lines, 2).lines.map((l) => l.w), [0.5, 0.3]);
+    assert.equal(strongest(lines, 2).dropped, 2);
+    assert.equal(strongest(lines, 10).lines, lines);
+  });
+
+  it("max-pools long inputs into at most MAX_PIXELS heat-map cells per side", () => {
+    const n = 200;
+    const m = new Float32Array(n * n);
+    for (let q = 0; q < n; q++) m[q * n + q] = 1; // a diagonal head
+    const { side, cells } = heatmapCells(m, n, Array.from({ length: n }, (_, i) => i));
+    assert.equal(side, MAX_PIXELS);
+    for (let i = 0; i < side; i++) assert.equal(cells[i * side + i], 1, `diagonal cell ${i}`);
+    assert.equal(cells.reduce((a, b) => a + b, 0), side, "nothing off the diagonal");
+    assert.equal(heatmapCells(m, n, [3, 4, 5]).side, 3);
   });
 
   it("averages the selected heads (all heads when none is selected)", () => {
