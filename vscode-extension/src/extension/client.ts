@@ -12,6 +12,7 @@ import {
   type ServerOptions,
 } from "vscode-languageclient/node";
 import { choosePython, type PythonChoice } from "./python";
+import { SYNCED_LANGUAGES } from "./selection";
 import type { CancelToken, CommandSender } from "./server";
 import { serverSettings, type ExbertSettings } from "./settings";
 import { ProgressTracker, type ProgressValue } from "./progress";
@@ -28,12 +29,10 @@ export function createClient(settings: ExbertSettings, output: vscode.LogOutputC
   const run = { command: python.command, args: ["-m", "exbert_ls.server"], options: cwd ? { cwd } : {} };
   const serverOptions: ServerOptions = { run, debug: { ...run, args: [...run.args, "--log-level", "DEBUG"] } };
   const clientOptions: LanguageClientOptions = {
-    documentSelector: [
-      { scheme: "file", language: "plaintext" },
-      { scheme: "file", language: "markdown" },
-      { scheme: "untitled", language: "plaintext" },
-      { scheme: "untitled", language: "markdown" },
-    ],
+    documentSelector: SYNCED_LANGUAGES.flatMap((language) => [
+      { scheme: "file", language },
+      { scheme: "untitled", language },
+    ]),
     initializationOptions: { exbert: serverSettings(settings) },
     synchronize: { configurationSection: "exbert" },
     outputChannel: output,

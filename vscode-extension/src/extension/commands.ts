@@ -5,6 +5,7 @@ import { headsMarkdown } from "./headsMarkdown";
 import { errorMessage } from "./messages";
 import { ExbertPanel, type PanelContext } from "./panel";
 import type { ExbertServer } from "./server";
+import { explainArgs } from "./selection";
 import type { ExbertSettings } from "./settings";
 
 export const COMMANDS = {
@@ -34,11 +35,10 @@ async function explainSelection(ctx: CommandContext): Promise<void> {
     void vscode.window.showWarningMessage("exBERT: select some text (or put the cursor on a non-empty line) first.");
     return;
   }
-  const range = { start: selection.start, end: selection.end };
   try {
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Window, title: "exBERT: running the model…" },
-      () => server.explain({ uri: editor.document.uri.toString(), range }),
+      () => server.explain(explainArgs(editor.document, selection)),
     );
     const layer = ctx.settings().defaultLayer;
     ExbertPanel.show(ctx, result, layer > 0 ? { layer } : undefined);

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import type { HeadsPayload, HostToWebview, SearchPayload, ViewState } from "../../src/protocol";
 import { DEFAULT_VIEW } from "../../src/protocol";
 import { headsMarkdown } from "../../src/extension/headsMarkdown";
+import { explainArgs } from "../../src/extension/selection";
 import { handleWebviewMessage, type MessageDeps } from "../../src/extension/messages";
 import { ProgressTracker } from "../../src/extension/progress";
 import { choosePython } from "../../src/extension/python";
@@ -174,5 +175,23 @@ describe("webview HTML", () => {
     assert.equal(page.match(/<script nonce="abc">/g)?.length, 1);
     assert.match(page, /var a = '<\\\/script>';/);
     assert.doesNotMatch(scriptJson({ t: "<>&" }), /[<>&]/);
+  });
+});
+
+describe("explain arguments for a selection", () => {
+  const range = { start: { line: 2, character: 1 }, end: { line: 2, character: 9 } };
+  const doc = (scheme: string, languageId: string, isDirty: boolean) => ({
+    uri: { scheme, toString: () => `${scheme}:///ws/a` },
+    languageId,
+    isDirty,
+    getText: () => "selected",
+  });
+  it("sends documents the server can read by uri and range, others as text", () => {
+    assert.deepEqual(explainArgs(doc("file", "markdown", true), range), { uri: "file:///ws/a", range });
+    assert.deepEqual(explainArgs(doc("untitled", "plaintext", true), range), { uri: "untitled:///ws/a", range });
+    assert.deepEqual(explainArgs(doc("file", "python", false), range), { uri: "file:///ws/a", range });
+    assert.deepEqual(explainArgs(doc("file", "python", true), range), { text: "selected" });
+    assert.deepEqual(explainArgs(doc("untitled", "python", false), range), { text: "selected" });
+    assert.deepEqual(explainArgs(doc("git", "plaintext", false), range), { text: "selected" });
   });
 });

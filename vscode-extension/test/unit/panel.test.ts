@@ -89,6 +89,8 @@ describe("commands", () => {
     return {
       document: {
         uri: vscode.Uri.file("/ws/notes.txt"),
+        languageId: "plaintext",
+        isDirty: false,
         getText: (r?: { start: { character: number }; end: { character: number } }) => (r ? text.slice(r.start.character, r.end.character) : text),
         lineAt: () => ({ range: { start: pos(0), end: pos(text.length) } }),
       },
