@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from typing import BinaryIO
 
 
 def _host_port(value: str) -> tuple[str, int]:
@@ -40,8 +42,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         host, port = args.tcp
         server.start_tcp(host, port)
     else:
-        server.start_io()
+        server.start_io(sys.stdin.buffer, _protocol_stdout())
     return 0
+
+
+def _protocol_stdout() -> BinaryIO:
+    """Keep stdout for LSP messages only: anything else that writes to file descriptor 1
+    (a library's print, a C extension) would corrupt the message stream, so fd 1 becomes
+    stderr and the protocol gets its own duplicate of the original stdout."""
+    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    return protocol
 
 
 if __name__ == "__main__":

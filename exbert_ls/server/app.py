@@ -17,7 +17,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 from pygls.lsp.server import LanguageServer
 
 from exbert_ls.errors import ExbertError
@@ -90,13 +90,14 @@ class ExbertLanguageServer(LanguageServer):
 
     async def run(
         self, command: str, fn: Callable[[threading.Event], T], *, executor: Executor | None = None,
-        on_cancel: Callable[[threading.Event], None] | None = None,
+        link_cancel: Callable[[threading.Event], None] | None = None,
     ) -> T:
-        """Run ``fn(cancel_event)`` on a worker thread; ``$/cancelRequest`` sets the event."""
+        """Run ``fn(cancel_event)`` on a worker thread; ``$/cancelRequest`` sets the event
+        (``link_cancel`` may connect other triggers to it)."""
         loop = asyncio.get_running_loop()
         with self.protocol.cancellations.track(self.protocol.msg_id) as cancel:
-            if on_cancel is not None:
-                on_cancel(cancel)
+            if link_cancel is not None:
+                link_cancel(cancel)
             try:
                 return await loop.run_in_executor(executor or self.requests, fn, cancel)
             except ExbertError as exc:
@@ -128,12 +129,22 @@ class LspLogHandler(logging.Handler):
         self.server.call_on_loop(self.server.window_log_message, params)
 
 
+class ExpectedErrorFilter(logging.Filter):
+    """pygls logs every error response with a traceback; an InvalidParams or another
+    deliberate error is the client's business (it gets the message), not the log's."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(exc, JsonRpcException) and not isinstance(exc, JsonRpcInternalError))
+
+
 def create_server() -> ExbertLanguageServer:
     server = ExbertLanguageServer()
     handler = LspLogHandler(server)
     handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(ExpectedErrorFilter())
     _register_lifecycle(server)
     _register_commands(server)
     return server
@@ -324,7 +335,7 @@ async def _index(ls: ExbertLanguageServer, args: IndexArgs) -> dict[str, Any]:
             "exbert.indexWorkspace",
             lambda cancel: handlers.index_workspace(ls.state, args, cancel, report),
             executor=ls.jobs,
-            on_cancel=watch,
+            link_cancel=watch,
         )
         outcome = result.get("summary", "done")
         return result

@@ -87,3 +87,30 @@ async def test_tcp_transport(tmp_path):
         await client.stop()
         server.terminate()
         server.wait(timeout=10)
+
+
+async def test_stray_prints_do_not_corrupt_the_stream(tmp_path):
+    """A library printing to stdout (fd 1) must not break the LSP framing."""
+    script = tmp_path / "noisy_server.py"
+    script.write_text(
+        "import os, sys\n"
+        "from exbert_ls.server import app\n"
+        "from exbert_ls.server.__main__ import main\n"
+        "real = app.handlers.status\n"
+        "def noisy(state):\n"
+        "    print('progress 50%', end='', flush=True)\n"  # glued to the next header without the fix
+        "    os.write(1, b'C-level chatter on fd 1')\n"
+        "    return real(state)\n"
+        "app.handlers.status = noisy\n"
+        "sys.exit(main([]))\n"
+    )
+    client = make_test_lsp_client()
+    await client.start_io(sys.executable, str(script))
+    try:
+        await client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities()))
+        for _ in range(2):
+            status = await asyncio.wait_for(command(client, "exbert.status"), 60)
+            assert status["schema"] == "exbert.status/1"
+        await client.shutdown_session()
+    finally:
+        await client.stop()
