@@ -35,6 +35,12 @@ export interface ModelInfo {
   device?: string;
 }
 
+/** A document range (LSP: 0-based line, UTF-16 character). */
+export interface DocRange {
+  start: { line: number; character: number };
+  end: { line: number; character: number };
+}
+
 export interface TokenInfo {
   index: number;
   text: string;
@@ -44,6 +50,8 @@ export interface TokenInfo {
   id?: number;
   word: number;
   masked: boolean;
+  /** Where the token is in the document, when the server explained a document selection. */
+  range?: DocRange | null;
 }
 
 export interface WordInfo {
@@ -80,6 +88,8 @@ export interface ExplainPayload {
   predictions: Prediction[][] | null;
   masked: number[];
   notes: string[];
+  /** Set when a document selection was explained (`uri` + `range` arguments). */
+  document?: { uri: string; version?: number | null; range: DocRange; offset?: number } | null;
 }
 
 /** `exbert.explain` with `format: "msgpack"`: base64 of the msgpack bytes of an ExplainPayload. */
@@ -215,6 +225,7 @@ export type WebviewToHost =
   | { type: "search"; requestId: number; args: SearchArgs }
   | { type: "mask"; text: string; model: string; mask: number[] }
   | { type: "heads"; requestId: number; layer: number; heads: number[] }
+  | { type: "reveal"; uri: string; range: DocRange }
   | { type: "export"; format: "html" | "json"; payload: ExplainPayload; view: ViewState };
 
 export function assertNever(value: never, what = "message"): never {
@@ -222,7 +233,7 @@ export function assertNever(value: never, what = "message"): never {
 }
 
 const HOST_TYPES = new Set(["explain", "search", "heads", "error", "busy"]);
-const WEBVIEW_TYPES = new Set(["ready", "search", "mask", "heads", "export"]);
+const WEBVIEW_TYPES = new Set(["ready", "search", "mask", "heads", "reveal", "export"]);
 
 function hasType(value: unknown, types: Set<string>): boolean {
   return (

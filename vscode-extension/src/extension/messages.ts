@@ -1,6 +1,6 @@
 // What the host does for each webview message. Kept free of `vscode` so it is unit-tested with
 // fakes; the panel supplies the dependencies.
-import { assertNever, type HostToWebview, type ViewState, type WebviewToHost, type ExplainPayload } from "../protocol";
+import { assertNever, type DocRange, type ExplainPayload, type HostToWebview, type ViewState, type WebviewToHost } from "../protocol";
 import type { ExbertServer } from "./server";
 
 export interface MessageDeps {
@@ -9,6 +9,8 @@ export interface MessageDeps {
   /** Ask the user where to save and write the file; resolves false when they cancel. */
   save(format: "html" | "json", content: string): Promise<boolean>;
   standaloneHtml(payload: ExplainPayload, view: ViewState): string;
+  /** Show a document range in an editor. */
+  reveal(uri: string, range: DocRange): Promise<void>;
   ready(): void;
   k(): number;
 }
@@ -45,6 +47,13 @@ export async function handleWebviewMessage(message: WebviewToHost, deps: Message
         deps.post({ type: "heads", requestId: message.requestId, result });
       } catch (error) {
         deps.post({ type: "error", requestId: message.requestId, message: `Head summaries failed: ${errorMessage(error)}` });
+      }
+      return;
+    case "reveal":
+      try {
+        await deps.reveal(message.uri, message.range);
+      } catch (error) {
+        deps.post({ type: "error", requestId: null, message: `Cannot show ${message.uri}: ${errorMessage(error)}` });
       }
       return;
     case "export": {

@@ -2,7 +2,7 @@
 // serializer. Message handling lives in messages.ts, HTML in webviewHtml.ts.
 import * as fs from "node:fs";
 import * as vscode from "vscode";
-import { isWebviewToHost, type ExplainPayload, type ExplainResult, type HostToWebview, type ViewState } from "../protocol";
+import { isWebviewToHost, type DocRange, type ExplainPayload, type ExplainResult, type HostToWebview, type ViewState } from "../protocol";
 import { handleWebviewMessage } from "./messages";
 import type { ExbertServer } from "./server";
 import { standalonePage, webviewHtml } from "./webviewHtml";
@@ -68,7 +68,7 @@ export class ExbertPanel {
   private receive(message: unknown): void {
     if (!isWebviewToHost(message)) return;
     const server = this.ctx.server();
-    if (!server && message.type !== "ready" && message.type !== "export") {
+    if (!server && (message.type === "search" || message.type === "mask" || message.type === "heads")) {
       this.post({ type: "error", requestId: "requestId" in message ? message.requestId : null, message: "The exBERT language server is not running." });
       return;
     }
@@ -77,6 +77,7 @@ export class ExbertPanel {
       post: (m) => this.post(m),
       save: (format, content) => this.save(format, content),
       standaloneHtml: (payload, view) => this.standaloneHtml(payload, view),
+      reveal: (uri, range) => this.reveal(uri, range),
       ready: () => this.flush(),
       k: () => this.ctx.k(),
     });
@@ -94,6 +95,12 @@ export class ExbertPanel {
     const js = fs.readFileSync(`${dist}/webview.js`, "utf8");
     const css = fs.readFileSync(`${dist}/webview.css`, "utf8");
     return standalonePage(js, css, payload, view);
+  }
+
+  private async reveal(uri: string, range: DocRange): Promise<void> {
+    const selection = new vscode.Range(range.start.line, range.start.character, range.end.line, range.end.character);
+    const editor = await vscode.window.showTextDocument(vscode.Uri.parse(uri), { viewColumn: vscode.ViewColumn.One, selection });
+    editor.revealRange(selection);
   }
 
   private async save(format: "html" | "json", content: string): Promise<boolean> {

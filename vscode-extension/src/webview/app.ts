@@ -1,5 +1,5 @@
 // Wires the panel together: state, host messages, and which views re-render on which change.
-import { assertNever, isHostToWebview, type ExplainPayload, type ExplainResult, type HostToWebview, type ViewState } from "../protocol";
+import { assertNever, isHostToWebview, type ExplainPayload, type ExplainResult, type HostToWebview, type SearchPayload, type ViewState } from "../protocol";
 import { renderAttention } from "./attentionView";
 import { decodeExplain } from "./decode";
 import { clear, el } from "./dom";
@@ -46,7 +46,7 @@ export class App {
     clear(root);
     root.append(this.parts.header, this.toolbar.root, layout, this.parts.status);
     this.store.subscribe((state, previous) => this.render(state, previous));
-    if (saved.result) void this.show(saved.result, saved.view ?? undefined);
+    if (saved.result) void this.show(saved.result, saved.view ?? undefined, saved.search);
     else this.renderEmpty();
   }
 
@@ -81,7 +81,7 @@ export class App {
     }
   }
 
-  private async show(result: ExplainResult, view?: Partial<ViewState>): Promise<void> {
+  private async show(result: ExplainResult, view?: Partial<ViewState>, search: SearchPayload | null = null): Promise<void> {
     try {
       const decoded = await decodeExplain(result);
       const { attention, payload } = decoded;
@@ -90,7 +90,7 @@ export class App {
         result,
         decoded,
         view: fitView(merged, attention.layers, attention.heads, payload.tokens.length),
-        search: null,
+        search,
         heads: null,
         error: null,
         busy: null,
@@ -122,6 +122,13 @@ export class App {
     this.host.post({ type: "mask", text: decoded.payload.text, model: decoded.payload.model.name, mask: [...current].sort((a, b) => a - b) });
   }
 
+  private reveal(position: number): void {
+    const { decoded } = this.store.state;
+    const range = decoded?.payload.tokens[position]?.range;
+    const uri = decoded?.payload.document?.uri;
+    if (uri && range) this.host.post({ type: "reveal", uri, range });
+  }
+
   private requestHeads(): void {
     const { view } = this.store.state;
     const requestId = this.store.requestId();
@@ -143,7 +150,7 @@ export class App {
 
   private render(state: PanelState, previous: PanelState): void {
     const { decoded, view } = state;
-    this.host.save({ result: state.result, view: state.view });
+    this.host.save({ result: state.result, view: state.view, search: state.search });
     this.parts.status.textContent = state.error ?? state.busy ?? (state.searchPending !== null ? "Searching the corpus…" : "");
     this.parts.status.classList.toggle("error", state.error !== null);
     if (!decoded) return;
@@ -168,7 +175,11 @@ export class App {
       } else {
         renderModelView(this.parts.model, decoded, view, { focus: (layer, head) => this.store.updateView({ layer, heads: [head], view: "attention" }) });
       }
-      renderDetails(this.parts.details, decoded, view, this.host, { search: (p) => this.search(p), mask: (p) => this.mask(p) });
+      renderDetails(this.parts.details, decoded, view, this.host, {
+        search: (p) => this.search(p),
+        mask: (p) => this.mask(p),
+        reveal: (p) => this.reveal(p),
+      });
     }
     if (changed || state.heads !== previous.heads || state.headsPending !== previous.headsPending) {
       renderHeadSummaries(this.parts.heads, state.heads, state.headsPending !== null, view);

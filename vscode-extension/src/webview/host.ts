@@ -1,10 +1,11 @@
 // Where the panel runs: inside VS Code (acquireVsCodeApi, messages to the extension) or in a
 // standalone page (payload embedded as JSON; host-dependent actions disabled).
-import type { ExplainResult, ViewState, WebviewToHost } from "../protocol";
+import type { ExplainResult, SearchPayload, ViewState, WebviewToHost } from "../protocol";
 
 export interface SavedState {
   result: ExplainResult | null;
   view: ViewState | null;
+  search?: SearchPayload | null;
 }
 
 export interface Host {
@@ -34,7 +35,7 @@ class VsCodeHost implements Host {
 
   load(): SavedState {
     const state = this.api.getState() as Partial<SavedState> | undefined;
-    return { result: state?.result ?? null, view: state?.view ?? null };
+    return { result: state?.result ?? null, view: state?.view ?? null, search: state?.search ?? null };
   }
 
   save(state: SavedState): void {

@@ -14,7 +14,7 @@ export function renderModelView(root: HTMLElement, decoded: Decoded, view: ViewS
   const { attention, payload } = decoded;
   const visible = visiblePositions(payload.tokens, view.hideSpecial);
   const color = cssColor("--accent", "#3b82f6");
-  const grid = el("div", { class: "model-grid", role: "grid", "aria-label": "All layers and heads" });
+  const grid = el("div", { class: "model-grid", role: "group", "aria-label": "All layers and heads" });
   grid.style.setProperty("--heads", String(attention.heads));
   grid.append(el("span", { class: "corner" }));
   for (let h = 0; h < attention.heads; h++) grid.append(el("span", { class: "col-label" }, `H${h}`));

@@ -8,6 +8,7 @@ import { clear, displayToken, el, percent } from "./dom";
 export interface DetailsHandlers {
   search(position: number): void;
   mask(position: number): void;
+  reveal(position: number): void;
 }
 
 export interface Availability {
@@ -54,6 +55,13 @@ export function renderDetails(root: HTMLElement, decoded: Decoded, view: ViewSta
         : "Replace this token by the mask token and run the model again";
   mask.addEventListener("click", () => on.mask(token.index));
   actions.append(search, mask);
+  if (payload.document && token.range) {
+    const reveal = el("button", { type: "button", "data-action": "reveal" }, "Show in editor");
+    reveal.disabled = !host.connected;
+    reveal.title = host.connected ? "Select this token in its document" : host.offlineReason;
+    reveal.addEventListener("click", () => on.reveal(token.index));
+    actions.append(reveal);
+  }
   root.append(actions);
   if (!host.connected) root.append(el("p", { class: "offline" }, host.offlineReason));
 

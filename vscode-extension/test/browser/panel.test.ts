@@ -145,6 +145,11 @@ describe("panel in chromium (VS Code host stubbed)", function () {
     await page.waitForSelector("table.matches tbody tr");
     await page.mouse.move(1300, 880); // away from the tokens: every line drawn
     await screenshot(page, "panel-vscode-dark.png", path.join(REPO_ROOT, "docs", "img", "panel.png"));
+    const saved = await page.evaluate(() => (window as unknown as { __state: unknown }).__state);
+    const reopened = await openWebview(context, saved);
+    await reopened.page.waitForSelector("table.matches tbody tr");
+    assert.equal(await reopened.page.locator("table.matches tbody tr").count(), search.matches.length, "matches restored after a reload");
+    await reopened.page.close();
 
     // the same search answered again, now with hostile corpus text
     await page.locator('svg.attention .tokens.left .token[data-position="5"]').click();
@@ -249,6 +254,23 @@ describe("panel in chromium (VS Code host stubbed)", function () {
     assert.equal(await second.page.inputValue('[data-control="layer"]'), "1");
     assert.equal(await second.page.getAttribute('svg.attention .tokens.left .token[data-position="2"]', "class"), "token selected");
     assert.deepEqual([...first.problems, ...second.problems], []);
+  });
+
+  it("shows a token of an explained document in the editor", async () => {
+    const { page, problems } = await openWebview(context);
+    const payload = fixture<ExplainPayload>("explain-minilm.json");
+    payload.document = { uri: "file:///ws/oz.txt", version: 1, range: { start: { line: 2, character: 0 }, end: { line: 2, character: payload.text.length } } };
+    for (const t of payload.tokens) t.range = t.special ? null : { start: { line: 2, character: t.start }, end: { line: 2, character: t.end } };
+    await send(page, { type: "explain", result: payload });
+    await page.locator('svg.attention .tokens.left .token[data-position="2"]').click();
+    await page.locator('button[data-action="reveal"]').click();
+    const reveal = await waitForPosted(page, (m) => m.type === "reveal");
+    assert.deepEqual(reveal, { type: "reveal", uri: "file:///ws/oz.txt", range: { start: { line: 2, character: 4 }, end: { line: 2, character: 10 } } });
+    // a payload for raw text has no document: no such button
+    await send(page, { type: "explain", result: fixture("explain-minilm.json") });
+    await page.locator('svg.attention .tokens.left .token[data-position="2"]').click();
+    assert.equal(await page.locator('button[data-action="reveal"]').count(), 0);
+    assert.deepEqual(problems, []);
   });
 
   it("shows head summaries answered by the host, and reports host errors", async () => {

@@ -22,6 +22,19 @@ export class Uri {
   }
 }
 
+export class Position {
+  constructor(readonly line: number, readonly character: number) {}
+}
+
+export class Range {
+  readonly start: Position;
+  readonly end: Position;
+  constructor(startLine: number, startCharacter: number, endLine: number, endCharacter: number) {
+    this.start = new Position(startLine, startCharacter);
+    this.end = new Position(endLine, endCharacter);
+  }
+}
+
 export enum ViewColumn { Active = -1, Beside = -2, One = 1, Two = 2 }
 export enum ProgressLocation { SourceControl = 1, Window = 10, Notification = 15 }
 export enum StatusBarAlignment { Left = 1, Right = 2 }
@@ -91,6 +104,8 @@ export const mock = {
   configUpdates: [] as [string, unknown][],
   quickPick: undefined as unknown,
   documents: [] as { language?: string; content?: string }[],
+  shown: [] as { target: unknown; options: unknown }[],
+  revealed: [] as Range[],
   reset(): void {
     this.panels.length = 0;
     this.messages.length = 0;
@@ -101,6 +116,8 @@ export const mock = {
     this.configUpdates.length = 0;
     this.quickPick = undefined;
     this.documents.length = 0;
+    this.shown.length = 0;
+    this.revealed.length = 0;
     window.activeTextEditor = undefined;
   },
 };
@@ -138,8 +155,9 @@ export const window = {
   async showInputBox(): Promise<string | undefined> {
     return undefined;
   },
-  async showTextDocument(): Promise<unknown> {
-    return {};
+  async showTextDocument(target: unknown, options?: unknown): Promise<unknown> {
+    mock.shown.push({ target, options });
+    return { revealRange: (range: Range) => mock.revealed.push(range) };
   },
   registerWebviewPanelSerializer: () => disposable(),
 };

@@ -27,6 +27,7 @@ function deps(overrides: Partial<MessageDeps> = {}) {
     save: async (format, content) => (saved.push([format, content]), true),
     standaloneHtml: (payload, view) => `<page ${payload.schema} L${view.layer}>`,
     ready: () => calls.push(["ready", null]),
+    reveal: async (uri, range) => void calls.push(["reveal", { uri, range }]),
     k: () => 7,
   };
   return { posted, calls, saved, deps: { ...base, ...overrides } };
@@ -60,6 +61,16 @@ describe("host message handling", () => {
     await handleWebviewMessage({ type: "heads", requestId: 2, layer: 5, heads: [1] }, t.deps);
     assert.deepEqual(t.calls, [["heads", 5]]);
     assert.ok(t.posted[0].type === "heads" && t.posted[0].requestId === 2);
+  });
+
+  it("reveals a document range, and reports a failure to open it", async () => {
+    const t = deps();
+    const range = { start: { line: 1, character: 2 }, end: { line: 1, character: 5 } };
+    await handleWebviewMessage({ type: "reveal", uri: "file:///ws/a.txt", range }, t.deps);
+    assert.deepEqual(t.calls, [["reveal", { uri: "file:///ws/a.txt", range }]]);
+    t.deps.reveal = async () => Promise.reject(new Error("file not found"));
+    await handleWebviewMessage({ type: "reveal", uri: "file:///ws/gone.txt", range }, t.deps);
+    assert.deepEqual(t.posted, [{ type: "error", requestId: null, message: "Cannot show file:///ws/gone.txt: file not found" }]);
   });
 
   it("exports a standalone page or the JSON document", async () => {

@@ -64,6 +64,18 @@ describe("ExbertPanel", () => {
     assert.equal((webview.posted[1] as { requestId: number }).requestId, 3);
   });
 
+  it("selects a token's range in its document when the webview asks", async () => {
+    ExbertPanel.show(context(), fixture("explain-minilm.json"));
+    const webview = (mock.panels[0] as FakePanel).webview;
+    webview.receive({ type: "ready" });
+    webview.receive({ type: "reveal", uri: "file:///ws/notes.txt", range: { start: { line: 3, character: 4 }, end: { line: 3, character: 9 } } });
+    await tick();
+    assert.equal(String(mock.shown[0].target), "file:///ws/notes.txt");
+    const selection = (mock.shown[0].options as { selection: vscode.Range }).selection;
+    assert.deepEqual([selection.start.line, selection.start.character, selection.end.line, selection.end.character], [3, 4, 3, 9]);
+    assert.equal(mock.revealed[0], selection);
+  });
+
   it("exports a standalone HTML page built from dist/", async () => {
     mock.saveTarget = vscode.Uri.file("/tmp/exbert-export.html");
     ExbertPanel.show(context(), fixture("explain-minilm.json"));
