@@ -41,7 +41,7 @@ async function explainSelection(ctx: CommandContext): Promise<void> {
       () => server.explain(explainArgs(editor.document, selection)),
     );
     const layer = ctx.settings().defaultLayer;
-    ExbertPanel.show(ctx, result, layer > 0 ? { layer } : undefined);
+    ExbertPanel.show(ctx, result, layer !== null && layer > 0 ? { layer } : undefined); // the panel shows L1..L{L}
   } catch (error) {
     void vscode.window.showErrorMessage(`exBERT: ${errorMessage(error)}`);
   }

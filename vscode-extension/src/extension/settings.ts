@@ -3,7 +3,7 @@ export interface ExbertSettings {
   pythonPath: string;
   model: string;
   databasePath: string;
-  defaultLayer: number; // 0: the server's default
+  defaultLayer: number | null; // null: the middle layer (the server's default)
   k: number;
   hover: boolean;
 }
@@ -13,12 +13,12 @@ export interface ConfigurationLike {
 }
 
 export function readSettings(config: ConfigurationLike): ExbertSettings {
-  const layer = config.get<number>("defaultLayer") ?? 0;
+  const layer = config.get<number | null>("defaultLayer");
   return {
     pythonPath: config.get<string>("pythonPath") ?? "",
     model: config.get<string>("model") || "minilm",
     databasePath: config.get<string>("databasePath") ?? "",
-    defaultLayer: Number.isInteger(layer) && layer > 0 ? layer : 0,
+    defaultLayer: typeof layer === "number" && Number.isInteger(layer) && layer >= 0 ? layer : null,
     k: Math.max(1, Math.min(1000, config.get<number>("k") ?? 50)),
     hover: config.get<boolean>("hover") ?? true,
   };
@@ -29,7 +29,7 @@ export function serverSettings(s: ExbertSettings): Record<string, unknown> {
   return {
     model: s.model,
     databasePath: s.databasePath || null,
-    defaultLayer: s.defaultLayer > 0 ? s.defaultLayer : null,
+    defaultLayer: s.defaultLayer,
     k: s.k,
     hover: s.hover,
   };
