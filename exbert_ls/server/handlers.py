@@ -29,7 +29,7 @@ def explain(state: ServerState, args: ExplainArgs, selected: Selected, cancel: t
     """``exbert.explain``: the explain payload, attention encoded, tokens with document ranges."""
     from exbert_ls.explain import explain as run_explain
     from exbert_ls.explain import payload
-    from exbert_ls.wire import encode_array, pack
+    from exbert_ls.wire import pack
 
     runner = state.runner(args.model)
     check_cancelled(cancel)
@@ -41,7 +41,9 @@ def explain(state: ServerState, args: ExplainArgs, selected: Selected, cancel: t
         _add_document_ranges(body, selected)
     if args.format == "json":
         return body
-    body["attention"] = encode_array(result.activations.attention, args.attention, binary=True)
+    # the binary form of the array payload() just encoded (zlib once): base64 text -> bytes
+    encoded = body["attention"]
+    body["attention"] = {**encoded, "encoding": "zlib", "data": base64.b64decode(encoded["data"])}
     return {"schema": MSGPACK_SCHEMA, "data": base64.b64encode(pack(body)).decode("ascii")}
 
 
