@@ -49,7 +49,9 @@ export function renderAttention(root: HTMLElement, decoded: Decoded, view: ViewS
     .linkHorizontal<Line, [number, number]>()
     .source((d) => [xLeft + 6, y(d.q)])
     .target((d) => [xRight - 6, y(d.k)]);
-  const opacity = d3.scalePow().exponent(0.8).domain([0, 1]).range([0.06, 1]).clamp(true);
+  // Opacity is relative to the strongest line drawn (mean weights over many heads are small);
+  // width stays absolute, so two views remain comparable.
+  const opacity = d3.scalePow().exponent(0.8).domain([0, d3.max(lines, (d) => d.w) ?? 1]).range([0.08, 1]).clamp(true);
   const paths = svg
     .append("g")
     .attr("class", "lines")
@@ -138,7 +140,7 @@ export function renderAttention(root: HTMLElement, decoded: Decoded, view: ViewS
     .text(
       `L${view.layer}, ${heads}. Left: the attending token (query); right: the attended (key). ` +
         `Each row keeps its strongest weights up to ${Math.round(view.threshold * 100)} % of its mass` +
-        `${view.hideSpecial ? ", renormalised over the visible tokens" : ""}; opacity and width follow the weight` +
+        `${view.hideSpecial ? ", renormalised over the visible tokens" : ""}; opacity follows the weight (relative to the strongest line), width its absolute value` +
         `${payload.causal ? ". Causal model: tokens attend only to themselves and earlier tokens" : ""}.` +
         `${dropped ? ` Only the ${MAX_LINES.toLocaleString("en-US")} strongest of ${(lines.length + dropped).toLocaleString("en-US")} lines are drawn: raise the threshold's selectivity or pick heads.` : ""}`,
     );

@@ -130,15 +130,15 @@ describe("panel in chromium (VS Code host stubbed)", function () {
   it("clicking a token asks for a search and renders the answer as matches and histograms", async () => {
     const { page, problems } = await openWebview(context);
     await theme(page, DARK_MODERN);
-    await send(page, { type: "explain", result: fixture("explain-minilm.msgpack.json"), view: { layer: 4 } });
+    await send(page, { type: "explain", result: fixture("explain-minilm.msgpack.json"), view: { layer: 3 } });
     await page.waitForSelector("svg.attention .lines path", { state: "attached" });
-    await page.locator("button.head[data-head='3']").click();
-    await page.locator("button.head[data-head='7']").click();
+    await page.locator("button.head[data-head='8']").click();
+    await page.locator("button.head[data-head='11']").click();
     await page.selectOption('[data-control="by"]', "context");
     await page.locator('svg.attention .tokens.left .token[data-position="5"]').click();
     const request = await waitForPosted(page, (m) => m.type === "search");
     assert.ok(request.type === "search");
-    assert.deepEqual(request.args, { text: fixture<ExplainPayload>("explain-minilm.json").text, token: 5, layer: 4, by: "context", heads: [3, 7] });
+    assert.deepEqual(request.args, { text: fixture<ExplainPayload>("explain-minilm.json").text, token: 5, layer: 3, by: "context", heads: [8, 11] });
 
     const search = fixture<SearchPayload>("search-minilm.json");
     await send(page, { type: "search", requestId: request.requestId, result: search });
@@ -163,7 +163,8 @@ describe("panel in chromium (VS Code host stubbed)", function () {
     await page.waitForFunction(() => document.querySelector('table.matches tr[data-rank="1"] td.sentence')?.textContent?.includes("<img"));
     await page.waitForSelector("table.matches tbody tr");
     assert.equal(await page.locator("table.matches tbody tr").count(), search.matches.length);
-    assert.equal(await page.locator("table.matches tbody tr").first().locator("mark").textContent(), "gave");
+    const top = search.matches[0];
+    assert.equal(await page.locator("table.matches tbody tr").first().locator("mark").textContent(), top.text.slice(top.token.start, top.token.end));
     assert.equal(await page.locator("figure.histogram").count(), 3);
     const posBars = await page.locator('figure[data-chart="matched"] g.bar').count();
     assert.equal(posBars, Object.keys(search.summary.pos).length);
