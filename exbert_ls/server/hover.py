@@ -106,6 +106,14 @@ def hover_markdown(state: ServerState, text: str, offset: int) -> tuple[str, Spa
     if word is None:
         return None
     db = state.db_or_none()
+    key = (sentence_text, word.start, word.end, db is not None)
+    markdown = state.hover_memo(key, lambda: _tooltip(state, db, sentence_text, word))
+    if markdown is None:
+        return None
+    return markdown, Span(sentence.start + word.start, sentence.start + word.end)
+
+
+def _tooltip(state: ServerState, db: Any, sentence_text: str, word: Span) -> str | None:
     try:
         acts = state.hover_run(sentence_text, contexts=db is not None)
     except InputTooLongError as exc:
@@ -142,7 +150,7 @@ def hover_markdown(state: ServerState, text: str, offset: int) -> tuple[str, Spa
             lines += ["", neighbours]
     elif state.database_uri() is not None:
         lines += ["", "_no corpus index for this model: run `exbert.indexWorkspace` for head summaries and neighbours_"]
-    return "\n".join(lines), Span(sentence.start + word.start, sentence.start + word.end)
+    return "\n".join(lines)
 
 
 def _cell(text: str) -> str:

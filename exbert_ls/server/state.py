@@ -68,6 +68,7 @@ class ServerState:
         self._db_error_reported: set[tuple[str, str]] = set()
         self._db_missing_until = 0.0
         self._hover_runs: OrderedDict[tuple[str, str, bool], Activations] = OrderedDict()
+        self._hover_text: OrderedDict[tuple[Any, ...], str | None] = OrderedDict()
         self.indexing = threading.Event()
         """Set while an index job runs."""
 
@@ -87,6 +88,7 @@ class ServerState:
                 self._db, self._db_key = None, None
                 self._db_missing_until = 0.0
                 self._hover_runs.clear()
+            self._hover_text.clear()  # k or the default layer may have changed
         return names
 
     def set_folders(self, folders: list[Path]) -> None:
@@ -185,8 +187,23 @@ class ServerState:
             self._db, self._db_key = None, None
             self._db_missing_until = 0.0
             self._hover_runs.clear()
+            self._hover_text.clear()
 
     # -------------------------------------------------------------------- hover
+
+    def hover_memo(self, key: tuple[Any, ...], compute: Callable[[], str | None]) -> str | None:
+        """A hover's Markdown, cached per model, database state, sentence and word."""
+        key = (self.settings.model, self._db_key, *key)
+        with self._lock:
+            if key in self._hover_text:
+                self._hover_text.move_to_end(key)
+                return self._hover_text[key]
+        markdown = compute()
+        with self._lock:
+            self._hover_text[key] = markdown
+            while len(self._hover_text) > HOVER_CACHE_SIZE:
+                self._hover_text.popitem(last=False)
+        return markdown
 
     def hover_run(self, text: str, *, contexts: bool) -> Activations:
         """Activations of a sentence, cached by model and text."""
