@@ -57,6 +57,11 @@ export class ExbertPanel {
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, "webview.css")).toString(),
     });
     panel.onDidDispose(() => this.dispose(), null, this.disposables);
+    // Without retainContextWhenHidden a hidden webview is torn down and misses messages: queue
+    // them until it is shown again and says "ready" (it restores its own state from getState()).
+    panel.onDidChangeViewState(() => {
+      if (!panel.visible) this.ready = false;
+    }, null, this.disposables);
     webview.onDidReceiveMessage((message: unknown) => this.receive(message), null, this.disposables);
   }
 

@@ -74,12 +74,25 @@ export class FakePanel {
   readonly webview = new FakeWebview();
   revealed = 0;
   disposed = false;
+  visible = true;
+  private readonly viewStateListeners: (() => void)[] = [];
   private readonly disposeListeners: (() => void)[] = [];
   constructor(readonly viewType: string, readonly title: string, readonly showOptions: unknown, options: Record<string, unknown>) {
     this.webview.options = options;
   }
   reveal(): void {
     this.revealed++;
+  }
+  onDidChangeViewState(listener: () => void, _this?: unknown, bag?: Disposable[]): Disposable {
+    this.viewStateListeners.push(listener);
+    const d = disposable();
+    bag?.push(d);
+    return d;
+  }
+  /** The user switched tabs: the webview is hidden (and, without retained context, torn down). */
+  setVisible(visible: boolean): void {
+    this.visible = visible;
+    for (const l of this.viewStateListeners) l();
   }
   onDidDispose(listener: () => void, _this?: unknown, bag?: Disposable[]): Disposable {
     this.disposeListeners.push(listener);

@@ -64,6 +64,21 @@ describe("ExbertPanel", () => {
     assert.equal((webview.posted[1] as { requestId: number }).requestId, 3);
   });
 
+  it("holds messages while the panel is hidden and delivers them when it is ready again", async () => {
+    const panelCtx = context();
+    ExbertPanel.show(panelCtx, fixture("explain-minilm.json"));
+    const panel = mock.panels[0] as FakePanel;
+    panel.webview.receive({ type: "ready" });
+    assert.equal(panel.webview.posted.length, 1);
+    panel.setVisible(false);
+    ExbertPanel.show(panelCtx, fixture("explain-tiny-mlm.json"));
+    assert.equal(panel.webview.posted.length, 1, "nothing is sent to a hidden webview");
+    panel.setVisible(true);
+    panel.webview.receive({ type: "ready" });
+    assert.equal(panel.webview.posted.length, 2);
+    assert.equal((panel.webview.posted[1] as { result: { model: { name: string } } }).result.model.name, "tiny-random-bert-mlm");
+  });
+
   it("selects a token's range in its document when the webview asks", async () => {
     ExbertPanel.show(context(), fixture("explain-minilm.json"));
     const webview = (mock.panels[0] as FakePanel).webview;
