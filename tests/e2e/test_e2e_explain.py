@@ -102,3 +102,37 @@ async def test_configuration_change_reloads_model(fresh_client: LanguageClient, 
     assert second["model"]["model_type"] == "distilbert"
     status = await command(client, "exbert.status")
     assert status["model"] == str(tiny_model_dirs["distilbert"]) and status["model_loaded"] is True
+
+
+def _hover_params(uri: str, line: int, character: int) -> types.HoverParams:
+    return types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=character)
+    )
+
+
+async def test_hover_without_an_index(client: LanguageClient, workspace):
+    uri = open_document(client, workspace / "plain.txt", "Dorothy lived in Kansas. The wind blew hard.")
+    hover = await client.text_document_hover_async(_hover_params(uri, 0, 30))
+    assert hover is not None and "`wind`" in hover.contents.value and "| L" in hover.contents.value
+    assert "no corpus index" in hover.contents.value
+    assert (hover.range.start.character, hover.range.end.character) == (29, 33)
+    code = open_document(client, workspace / "code.py", "x = 1  # wind", language="python")
+    assert await client.text_document_hover_async(_hover_params(code, 0, 10)) is None
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_hover_can_be_switched_off(fresh_client: LanguageClient, tmp_path):
+    uri = open_document(fresh_client, tmp_path / "off.txt", "The wind blew hard.")
+    assert await fresh_client.text_document_hover_async(_hover_params(uri, 0, 5)) is not None
+    fresh_client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"exbert": {"hover": False}})
+    )
+    assert await fresh_client.text_document_hover_async(_hover_params(uri, 0, 5)) is None
+
+
+async def test_explain_a_saved_file_that_is_not_open(client: LanguageClient, workspace):
+    path = workspace / "closed.md"
+    path.write_text("Not open in the editor.\nSecond line here.\n", encoding="utf-8")
+    rng = {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 17}}
+    result = await command(client, "exbert.explain", {"uri": path.as_uri(), "range": rng})
+    assert result["text"] == "Second line here." and result["document"]["version"] is None
