@@ -38,7 +38,7 @@ def add_index_parser(sub: argparse._SubParsersAction) -> None:
                    help="sentences length-sorted together before batching")
     p.add_argument("--max-file-mb", type=float, default=IndexConfig.max_file_bytes / 2**20,
                    help="skip larger files")
-    p.add_argument("--no-overlap", action="store_true", help="annotate and run the model in one thread")
+    p.add_argument("--overlap", action="store_true", help="annotate with spaCy in a background thread")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=cmd_index)
@@ -73,7 +73,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         flush_tokens=args.flush_tokens,
         pool_sentences=args.pool_sentences,
         max_file_bytes=int(args.max_file_mb * 2**20),
-        overlap=not args.no_overlap,
+        overlap=args.overlap,
     )
     cancel = threading.Event()
     bar: Any = None if args.quiet else tqdm(total=0, unit="file", dynamic_ncols=True, file=sys.stderr)

@@ -32,7 +32,8 @@ class IndexConfig:
     max_file_bytes:
         Larger files are skipped with a reason.
     overlap:
-        Annotate (spaCy) in a background thread while the model runs.
+        Annotate (spaCy) in a background thread while the model runs. Off by default: on 2
+        cores torch already keeps both busy and the thread gained nothing (benchmarks.md).
     """
 
     ann: AnnMode = "auto"
@@ -42,7 +43,7 @@ class IndexConfig:
     group_bytes: int = 2_000_000
     chunk_chars: int = 100_000
     max_file_bytes: int = 32 * 2**20
-    overlap: bool = True
+    overlap: bool = False
 
 
 @dataclass(frozen=True)
