@@ -6,7 +6,7 @@ import type { AttentionTensor } from "./decode";
 export interface Line {
   q: number; // query position (left column)
   k: number; // key position (right column)
-  w: number; // weight shown (row-renormalised over visible keys)
+  w: number; // the attention weight (mean over the selected heads), not renormalised
 }
 
 /** Mean over the selected heads of one layer (layer is 1-based); all heads when none selected. */
@@ -27,9 +27,10 @@ export function visiblePositions(tokens: readonly TokenInfo[], hideSpecial: bool
 }
 
 /**
- * Lines to draw. Each row (query) is restricted to the visible keys and renormalised so its
- * visible weights sum to 1; its weights are then taken strongest first until their sum reaches
- * `threshold` (the weight that crosses it is kept). threshold >= 1 keeps every non-zero weight.
+ * Lines to draw. Each row (query) is restricted to the visible keys; its weights are taken
+ * strongest first until they hold `threshold` of the row's visible mass (the weight that crosses
+ * it is kept); threshold >= 1 keeps every non-zero weight. Weights stay as they are: a row that
+ * sends most of its mass to hidden special tokens draws faint lines, as it should.
  */
 export function thresholdLines(
   matrix: Float32Array,
@@ -46,7 +47,7 @@ export function thresholdLines(
     for (let j = 0; j < n; j++) mass += matrix[q * size + visible[j]];
     if (mass <= 0) continue;
     for (let j = 0; j < n; j++) {
-      weights[j] = matrix[q * size + visible[j]] / mass;
+      weights[j] = matrix[q * size + visible[j]];
       order[j] = j;
     }
     order.sort((a, b) => weights[b] - weights[a]);
@@ -55,7 +56,7 @@ export function thresholdLines(
       const j = order[r];
       if (weights[j] <= 0) break;
       lines.push({ q, k: visible[j], w: weights[j] });
-      kept += weights[j];
+      kept += weights[j] / mass;
       if (kept >= threshold - 1e-6) break; // float32 sums: tolerate rounding
     }
   }

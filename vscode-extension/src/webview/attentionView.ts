@@ -139,8 +139,8 @@ export function renderAttention(root: HTMLElement, decoded: Decoded, view: ViewS
     .attr("class", "caption legend")
     .text(
       `L${view.layer}, ${heads}. Left: the attending token (query); right: the attended (key). ` +
-        `Each row keeps its strongest weights up to ${Math.round(view.threshold * 100)} % of its mass` +
-        `${view.hideSpecial ? ", renormalised over the visible tokens" : ""}; opacity follows the weight (relative to the strongest line), width its absolute value` +
+        `Each row keeps its strongest weights up to ${Math.round(view.threshold * 100)} % of its ` +
+        `${view.hideSpecial ? "mass to the visible tokens" : "mass"}; opacity follows the weight (relative to the strongest line), width its absolute value` +
         `${payload.causal ? ". Causal model: tokens attend only to themselves and earlier tokens" : ""}.` +
         `${dropped ? ` Only the ${MAX_LINES.toLocaleString("en-US")} strongest of ${(lines.length + dropped).toLocaleString("en-US")} lines are drawn: raise the threshold's selectivity or pick heads.` : ""}`,
     );

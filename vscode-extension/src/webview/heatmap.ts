@@ -5,8 +5,8 @@ import * as d3 from "d3";
 export const MAX_PIXELS = 64;
 
 /**
- * Rows = queries, columns = keys, restricted to `visible` and renormalised per row, then
- * max-pooled into at most MAX_PIXELS x MAX_PIXELS cells (returned row-major with its side).
+ * Rows = queries, columns = keys, restricted to `visible` (weights as they are), max-pooled
+ * into at most MAX_PIXELS x MAX_PIXELS cells (returned row-major with its side).
  */
 export function heatmapCells(matrix: Float32Array, size: number, visible: readonly number[]): { side: number; cells: Float32Array } {
   const n = visible.length;
@@ -14,12 +14,9 @@ export function heatmapCells(matrix: Float32Array, size: number, visible: readon
   const cells = new Float32Array(side * side);
   for (let i = 0; i < n; i++) {
     const rowStart = visible[i] * size;
-    let mass = 0;
-    for (let j = 0; j < n; j++) mass += matrix[rowStart + visible[j]];
-    if (mass <= 0) continue;
     const out = Math.floor((i * side) / n) * side;
     for (let j = 0; j < n; j++) {
-      const w = matrix[rowStart + visible[j]] / mass;
+      const w = matrix[rowStart + visible[j]];
       const cell = out + Math.floor((j * side) / n);
       if (w > cells[cell]) cells[cell] = w;
     }
@@ -47,7 +44,7 @@ export function drawHeatmap(
     data[o] = rgb.r;
     data[o + 1] = rgb.g;
     data[o + 2] = rgb.b;
-    data[o + 3] = Math.round(255 * Math.pow(cells[c], 0.4)); // gamma: weak structure stays visible
+    data[o + 3] = Math.round(255 * Math.sqrt(cells[c])); // sqrt: weak structure stays visible
   }
   ctx.putImageData(image, 0, 0);
 }

@@ -58,7 +58,7 @@ export function createToolbar(on: ToolbarHandlers): Toolbar {
 
   const hideLabel = el("label", { class: "control check" });
   hideLabel.append(hide, el("span", {}, "Hide special tokens"));
-  hideLabel.title = "Hide [CLS], [SEP], <s>… and renormalise each row over the visible tokens";
+  hideLabel.title = "Hide [CLS], [SEP], <s>…: the threshold then applies to each row's mass to the visible tokens";
   root.append(
     tabs,
     labelled("Layer", layer),

@@ -24,10 +24,12 @@ describe("attention arithmetic", () => {
     assert.equal(thresholdLines(m, 4, all, 1).length, 16);
   });
 
-  it("renormalises rows over the visible keys", () => {
-    const m = square([[0.8, 0.1, 0.1], [0.8, 0.1, 0.1], [0.8, 0.1, 0.1]]);
-    const lines = thresholdLines(m, 3, [1, 2], 1);
-    assert.deepEqual(lines.map((l) => [l.q, l.k, +l.w.toFixed(3)]), [[1, 1, 0.5], [1, 2, 0.5], [2, 1, 0.5], [2, 2, 0.5]]);
+  it("applies the threshold to the mass on visible keys and keeps raw weights", () => {
+    const m = square([[0.8, 0.15, 0.05], [0.8, 0.15, 0.05], [0.8, 0.05, 0.15]]);
+    // visible mass of each row is 0.2: 0.15 is 75 % of it, enough for a 70 % threshold
+    const lines = thresholdLines(m, 3, [1, 2], 0.7);
+    assert.deepEqual(lines.map((l) => [l.q, l.k, +l.w.toFixed(3)]), [[1, 1, 0.15], [2, 2, 0.15]]);
+    assert.equal(thresholdLines(m, 3, [1, 2], 0.8).length, 4);
   });
 
   it("line counts grow with the threshold on a real payload", async () => {
