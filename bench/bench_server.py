@@ -123,7 +123,7 @@ async def main() -> None:
             cached.append(seconds)
         assert first is not None
         print(f"hover {label}, new sentence  {quantiles(fresh)}")
-        print(f"hover {label}, same sentence {quantiles(cached)}")
+        print(f"hover {label}, other word of a sentence already run {quantiles(cached)}")
 
     print("\n## hover (warm)")
     await hover(0, 0)
