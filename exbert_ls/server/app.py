@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
 
 from lsprotocol import types
@@ -153,7 +154,7 @@ def create_server() -> ExbertLanguageServer:
 # -------------------------------------------------------------------- lifecycle
 
 
-def _folders_of(params: types.InitializeParams) -> list[Any]:
+def _folders_of(params: types.InitializeParams) -> list[Path]:
     uris = [f.uri for f in params.workspace_folders or []] or ([params.root_uri] if params.root_uri else [])
     return [p for p in (uri_to_path(u) for u in uris) if p is not None]
 
@@ -304,7 +305,12 @@ async def _index(ls: ExbertLanguageServer, args: IndexArgs) -> dict[str, Any]:
     token = f"exbert-index-{uuid.uuid4()}" if window is not None and window.work_done_progress else None
     progress = ls.work_done_progress
     if token is not None:
-        await progress.create_async(token)
+        try:
+            await progress.create_async(token)
+        except JsonRpcException as exc:  # the client refused: index without a progress bar
+            log.info("no progress for the index job: %s", exc)
+            token = None
+    if token is not None:
         progress.begin(
             token,
             types.WorkDoneProgressBegin(title="exbert: indexing", cancellable=True, percentage=0, message="starting"),
