@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from exbert_ls.errors import ExbertError, InvalidInputError
+from exbert_ls.server.config import DEFAULT_DATABASE
 from exbert_ls.server.documents import Selected, uri_to_path
 from exbert_ls.server.protocol import ExplainArgs, HeadSummaryArgs, IndexArgs, SearchArgs
 from exbert_ls.server.rpc import check_cancelled
@@ -161,6 +162,7 @@ def index_workspace(
     uri = state.database_uri()
     if uri is None:
         raise InvalidInputError("no database location: set exbert.databasePath or open a workspace folder")
+    _ignore_database_folder(uri)
     runner = state.runner()
     state.indexing.set()
     try:
@@ -169,6 +171,19 @@ def index_workspace(
         state.indexing.clear()
         state.invalidate_db()
     return {"schema": "exbert.index/1", "database": uri, **asdict(report), "summary": report.summary()}
+
+
+def _ignore_database_folder(uri: str) -> None:
+    """Put ``*`` in ``.exbert/.gitignore`` (as pytest does for its cache): the database stays
+    out of git, and the indexer, which honours .gitignore files, does not walk its own files
+    when it indexes the workspace that holds it."""
+    path = Path(uri)
+    if "://" in uri or path.parent.name != DEFAULT_DATABASE.split("/")[0]:
+        return
+    ignore = path.parent / ".gitignore"
+    if not ignore.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ignore.write_text("# created by exbert-ls: the corpus database\n*\n", encoding="utf-8")
 
 
 def status(state: ServerState) -> dict[str, Any]:

@@ -114,3 +114,22 @@ async def test_stray_prints_do_not_corrupt_the_stream(tmp_path):
         await client.shutdown_session()
     finally:
         await client.stop()
+
+
+@pytest_lsp.fixture(config=SERVER)
+async def default_db_client(lsp_client: LanguageClient, tiny_model_dirs: dict[str, Path], tmp_path: Path):
+    folder = tmp_path / "ws"
+    write_corpus(folder, files=2, sentences_per_file=2)
+    await start(lsp_client, folder, {"exbert": {"model": str(tiny_model_dirs["bert"]), "preload": False}})
+    yield folder
+    await lsp_client.shutdown_session()
+
+
+async def test_workspace_index_in_the_default_location(default_db_client: LanguageClient, tmp_path):
+    client, folder = default_db_client, tmp_path / "ws"
+    first = await index(client)  # no paths: the workspace folders
+    assert len(first["indexed"]) == 2 and first["database"] == str((folder / ".exbert" / "index").resolve())
+    second = await index(client)
+    assert len(second["unchanged"]) == 2
+    assert not [doc for doc, _ in second["skipped"] if ".exbert" in doc]  # its own files are not walked
+    assert (folder / ".exbert" / ".gitignore").read_text().strip().endswith("*")
