@@ -1,4 +1,4 @@
-"""Kill -9 an indexing subprocess mid-run; a re-run must end with exactly a clean run's rows."""
+"""Kill -9 an indexing subprocess mid-run, twice; a re-run must end with exactly a clean run's rows."""
 
 from __future__ import annotations
 
@@ -7,15 +7,17 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import lancedb
-import pytest
 from test_index_incremental import assert_same_rows, snapshot, write_corpus
 
 from exbert_ls.model.runner import ModelRunner
 from exbert_ls.store import CorpusDB, index_paths
 from exbert_ls.store.verify import verify
+
+DOCS = 30
 
 
 def _count(uri: str, table: str, where: str | None = None) -> int:
@@ -25,6 +27,10 @@ def _count(uri: str, table: str, where: str | None = None) -> int:
         return 0  # not created yet
 
 
+def _indexed(uri: str) -> int:
+    return _count(uri, "documents", "status = 'indexed'")
+
+
 def _index_command(corpus: Path, uri: str, model: Path) -> list[str]:
     return [
         sys.executable, "-m", "exbert_ls", "index", str(corpus), "--db", uri, "--model", str(model),
@@ -32,39 +38,42 @@ def _index_command(corpus: Path, uri: str, model: Path) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("kill_when", ["first token rows", "some documents indexed"])
-def test_sigkill_then_rerun_equals_clean_run(
-    tmp_path: Path, tiny_model_dirs: dict[str, Path], tiny_runners: dict[str, ModelRunner], annotator, kill_when: str
-) -> None:
-    corpus = tmp_path / "corpus"
-    write_corpus(corpus, docs=30, per_doc=10)
-    uri = str(tmp_path / "killed")
-    command = _index_command(corpus, uri, tiny_model_dirs["bert"])
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
+def _kill_when(command: list[str], ready: Callable[[], bool]) -> None:
+    """Start ``command`` and SIGKILL it as soon as ``ready()`` holds (it must still be running)."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 240
     try:
-        while time.monotonic() < deadline and process.poll() is None:
-            if kill_when == "first token rows":
-                ready = _count(uri, "tokens") > 0
-            else:
-                ready = _count(uri, "documents", "status = 'indexed'") > 0
-            if ready:
-                break
+        while time.monotonic() < deadline and process.poll() is None and not ready():
             time.sleep(0.02)
-        assert process.poll() is None, "the run finished before it could be killed: enlarge the corpus"
+        assert process.poll() is None, f"the run ended before it could be killed: {process.stderr.read()!r}"
         os.kill(process.pid, signal.SIGKILL)
     finally:
         process.kill()
         process.communicate()
     assert process.returncode == -signal.SIGKILL
-    indexed_before = _count(uri, "documents", "status = 'indexed'")
-    assert indexed_before < 30
-    assert _count(uri, "documents", "status = 'pending'") > 0  # rows were being written
 
-    rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+def test_sigkill_twice_then_rerun_equals_clean_run(
+    tmp_path: Path, tiny_model_dirs: dict[str, Path], tiny_runners: dict[str, ModelRunner], annotator
+) -> None:
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, docs=DOCS, per_doc=10)
+    uri = str(tmp_path / "killed")
+    command = _index_command(corpus, uri, tiny_model_dirs["bert"])
+
+    # 1. killed while its first token rows exist: those documents are still pending
+    _kill_when(command, lambda: _count(uri, "tokens") > 0)
+    assert _count(uri, "documents", "status = 'pending'") > 0
+    # 2. killed again after it recovered and completed more documents
+    done = _indexed(uri)
+    _kill_when(command, lambda: _indexed(uri) > done)
+    indexed_before = _indexed(uri)
+    assert done < indexed_before < DOCS
+
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr
     assert f"unchanged {indexed_before}" in rerun.stdout
-    assert "half-written documents from an interrupted run" in rerun.stdout
+    assert f"indexed {DOCS - indexed_before}," in rerun.stdout
     db = CorpusDB.open(uri)
     assert verify(db) == []
 
