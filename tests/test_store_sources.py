@@ -27,7 +27,10 @@ def _docs(found) -> list[str]:
 def test_walk_reads_text_and_conllu_and_prunes_tool_folders(tmp_path: Path) -> None:
     for name in ("a.txt", "b.md", "c.rst", "d.markdown", "e.text", "f.conllu", "sub/g.TXT"):
         _write(tmp_path / name)
-    for pruned in (".git/x.txt", "node_modules/pkg/readme.md", "__pycache__/y.txt", "venv/lib/z.txt"):
+    for pruned in (
+        ".git/x.txt", "node_modules/pkg/readme.md", "__pycache__/y.txt", "venv/lib/z.txt",
+        ".exbert/index/notes.txt", "db/tokens.lance/data/x.txt", ".pytest_cache/README.md",
+    ):
         _write(tmp_path / pruned)
     _write(tmp_path / "venv" / "pyvenv.cfg", "home = /usr\n")
     found = walk([tmp_path])

@@ -2,7 +2,8 @@
 
 * Read: ``TEXT_SUFFIXES`` as plain text (spaCy annotates them) and ``.conllu`` with its gold
   annotations. Everything else is skipped with a reason.
-* Not walked: ``.git`` and other VCS folders, ``node_modules``, ``__pycache__``, virtual
+* Not walked: ``.git`` and other VCS folders, ``node_modules``, ``__pycache__`` and tool caches,
+  exbert's ``.exbert`` database folder and LanceDB tables (``*.lance``), virtual
   environments (any folder holding ``pyvenv.cfg``) and paths matched by a ``.gitignore``
   (at any depth, gitignore semantics via ``pathspec``). Files named explicitly are read
   even when a ``.gitignore`` would exclude them.
@@ -26,7 +27,10 @@ from exbert_ls.errors import UnreadableInputError, UnsupportedContentError
 
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".rst", ".rest"})
 CONLLU_SUFFIXES = frozenset({".conllu"})
-PRUNED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__"})
+PRUNED_DIRS = frozenset(
+    {".git", ".hg", ".svn", "node_modules", "__pycache__", ".exbert", ".tox", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+)
+"""Never walked: version control, dependencies, caches, and exbert's own database folder."""
 BINARY_SNIFF_BYTES = 8192
 
 SourceKind = Literal["text", "conllu"]
@@ -140,7 +144,7 @@ def _walk_dir(
         if _ignored(child, is_dir, ignores):
             continue
         if is_dir:
-            if entry.name in PRUNED_DIRS or (Path(entry.path) / "pyvenv.cfg").exists():
+            if _pruned(entry.name, Path(entry.path)):
                 continue
             real = os.path.realpath(entry.path)
             if real in visited:
@@ -149,6 +153,11 @@ def _walk_dir(
             _walk_dir(Path(entry.path), child, ignores, visited | {real}, result, seen)
         else:
             _add_file(Path(entry.path), child, result, seen)
+
+
+def _pruned(name: str, path: Path) -> bool:
+    """Tool folders, virtual environments (``pyvenv.cfg``) and LanceDB tables (``*.lance``)."""
+    return name in PRUNED_DIRS or name.endswith(".lance") or (path / "pyvenv.cfg").exists()
 
 
 def _ignored(doc: str, is_dir: bool, ignores: list[tuple[str, pathspec.PathSpec]]) -> bool:
