@@ -268,3 +268,29 @@ def test_cli_index_reports_json(tmp_path: Path, tiny_model_dirs: dict[str, Path]
     # the model defaults to the one that built the index
     assert main(["index", str(tmp_path / "c"), "--quiet"]) == 0
     assert "unchanged 2" in capsys.readouterr().out
+
+
+def test_a_sentence_that_cannot_be_aligned_is_left_out_not_fatal(
+    tmp_path: Path, bert: ModelRunner, annotator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exbert_ls.errors import InvalidInputError
+    from exbert_ls.store import indexer
+
+    write_corpus(tmp_path / "c", docs=1)
+    real_align = indexer.align
+    calls = []
+
+    def flaky_align(tokens, words, length):
+        calls.append(length)
+        if len(calls) == 2:
+            raise InvalidInputError("the text has tokens but no words to align them to")
+        return real_align(tokens, words, length)
+
+    monkeypatch.setattr(indexer, "align", flaky_align)
+    uri = str(tmp_path / "db")
+    report = index_paths([tmp_path / "c"], uri, bert, annotator=annotator)
+    assert len(report.indexed) == 1 and len(report.dropped) == 1
+    assert "no words" in report.dropped[0][1] and "left out 1 sentences" in report.summary()
+    db = CorpusDB.open(uri)
+    assert verify(db) == []
+    assert db.sentences.count_rows() == len(calls) - 1

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from exbert_ls.annotate.align import align
 from exbert_ls.annotate.words import SpacyAnnotator
-from exbert_ls.errors import UnreadableInputError, UnsupportedContentError
+from exbert_ls.errors import InvalidInputError, UnreadableInputError, UnsupportedContentError
 from exbert_ls.model.runner import ModelRunner
 from exbert_ls.store.ann import refresh_vector_indexes
 from exbert_ls.store.conllu import conllu_sentences
@@ -219,9 +219,13 @@ class _Run:
         texts = [sentence.text for _key, sentence in work]
         for index, acts in self.runner.run_batch(texts, batch_size=self.config.batch_size, contexts=True):
             key, sentence = work[index]
-            alignment = align(acts.tokens, sentence.words, len(sentence.text))
+            try:
+                alignment = align(acts.tokens, sentence.words, len(sentence.text))
+                stats = sentence_head_stats(acts.attention, acts.special_mask, alignment, sentence.words)
+            except InvalidInputError as exc:  # e.g. a window whose characters hold no word
+                self.report.dropped.append((key.doc, f"sentence {key.number}: {exc}"))
+                continue
             self.buffer.add(key, sentence, acts, alignment)
-            stats = sentence_head_stats(acts.attention, acts.special_mask, alignment, sentence.words)
             previous = self.stats.get(key.doc)
             self.stats[key.doc] = stats if previous is None else previous + stats
             totals = self.totals.setdefault(key.doc, [0, 0])

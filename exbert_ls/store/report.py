@@ -66,6 +66,8 @@ class IndexReport:
     removed: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     """``(path, reason)`` for every file not indexed."""
+    dropped: list[tuple[str, str]] = field(default_factory=list)
+    """``(path, reason)`` for single sentences left out of an indexed document."""
     sentences: int = 0
     tokens: int = 0
     seconds: float = 0.0
@@ -87,6 +89,8 @@ class IndexReport:
             f"{self.sentences:,} sentences, {self.tokens:,} tokens in {self.seconds:.1f} s "
             f"({self.tokens_per_s:,.0f} tokens/s)",
         ]
+        if self.dropped:
+            lines.append(f"left out {len(self.dropped)} sentences (first: {self.dropped[0][0]}: {self.dropped[0][1]})")
         if self.recovered:
             lines.append(f"recovered {len(self.recovered)} half-written documents from an interrupted run")
         if self.ann:
