@@ -76,14 +76,17 @@ def cmd_index(args: argparse.Namespace) -> int:
         overlap=args.overlap,
     )
     cancel = threading.Event()
-    bar: Any = None if args.quiet else tqdm(total=0, unit="file", dynamic_ncols=True, file=sys.stderr)
+    bar: Any = None
+    if not args.quiet:
+        bar = tqdm(total=100.0, unit="%", dynamic_ncols=True, file=sys.stderr,
+                   bar_format="{l_bar}{bar}| {elapsed}<{remaining}{postfix}")
 
     def on_progress(p: IndexProgress) -> None:
         if bar is None:
             return
-        bar.total = p.files_total
-        bar.n = p.files_done
-        bar.set_postfix(sentences=f"{p.sentences:,}", tok_s=f"{p.tokens_per_s:,.0f}", refresh=False)
+        bar.n = round(100.0 * p.fraction, 1)
+        bar.set_postfix(files=f"{p.files_done}/{p.files_total}", sentences=f"{p.sentences:,}",
+                        tok_s=f"{p.tokens_per_s:,.0f}", refresh=False)
         bar.refresh()
 
     def on_interrupt(_signum: int, _frame: object) -> None:

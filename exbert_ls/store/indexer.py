@@ -125,6 +125,9 @@ class _Run:
         self.files_done = 0
         self.files_total = 0
         self.bytes_done = 0
+        self.partial: dict[str, float] = {}
+        """Bytes of documents in progress, estimated from the characters of their sentences run."""
+        self.bytes_per_char: dict[str, float] = {}
         self.bytes_total = 0
         self.current = ""
         self.sizes: dict[str, int] = {}
@@ -170,6 +173,7 @@ class _Run:
                 self._file_done(sizes[source.doc])
             else:
                 docs.append(_Doc(source, digest, text))
+                self.bytes_per_char[source.doc] = sizes[source.doc] / max(len(text), 1)
         return docs
 
     def _process(self, docs: list[_Doc]) -> None:
@@ -233,8 +237,10 @@ class _Run:
             totals[1] += len(acts.tokens)
             self.report.sentences += 1
             self.report.tokens += len(acts.tokens)
+            self.partial[key.doc] = self.partial.get(key.doc, 0.0) + len(sentence.text) * self.bytes_per_char[key.doc]
         for doc in ends:
             self.finished.append(doc)
+            self.partial.pop(doc, None)
             self._file_done(self.sizes.get(doc, 0))
         if self.buffer.tokens >= self.config.flush_tokens:
             self._flush()
@@ -286,7 +292,7 @@ class _Run:
                 tokens=self.report.tokens,
                 tokens_per_s=self.report.tokens / elapsed,
                 current=self.current,
-                fraction=min(self.bytes_done / self.bytes_total, 1.0),
+                fraction=min((self.bytes_done + sum(self.partial.values())) / self.bytes_total, 1.0),
             )
         )
 
