@@ -49,10 +49,13 @@ class BenchDB:
 
     uri: str
     conn: Any
+    _table: Any = None
 
     @property
     def tokens(self) -> Any:
-        return self.conn.open_table("tokens")
+        if self._table is None:  # opened once, as CorpusDB does
+            self._table = self.conn.open_table("tokens")
+        return self._table
 
     def version(self) -> int:
         return int(self.tokens.version)
@@ -146,7 +149,9 @@ def run_scale(label: str, vecs: np.ndarray, special: np.ndarray, column: str, ar
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
-        db = write_table(tmp, column, vecs, special)
+        where = Path(args.workdir) / f"{column}-{len(vecs)}" if args.workdir else Path(tmp)
+        reuse = (where / "tokens.lance").exists()
+        db = BenchDB(str(where), lancedb.connect(str(where))) if reuse else write_table(str(where), column, vecs, special)
         keep = np.flatnonzero(~special)
         matrix = vecs[keep].astype(np.float32)
         rng = np.random.default_rng(1)
@@ -178,11 +183,18 @@ def run_scale(label: str, vecs: np.ndarray, special: np.ndarray, column: str, ar
         methods.append(("FAISS IndexFlatIP", *timed(faiss_flat, queries)))
         methods.append(("exbert exact (numpy path)", *timed(ours(True), queries)))
         began = time.perf_counter()
-        db.tokens.create_index(column, config=index_config(len(vecs)), replace=True)
-        build = time.perf_counter() - began
+        if not (reuse and engine.vector_index_type(db, column)):
+            db.tokens.create_index(column, config=index_config(len(vecs)), replace=True)
+        build = f"built {time.perf_counter() - began:.0f} s" if not reuse else "reused"
         engine.clear_caches()
-        methods.append((f"exbert ANN (LanceDB {type(index_config(len(vecs))).__name__}, built {build:.0f} s)",
-                        *timed(ours(False), queries)))
+        config = engine.SearchConfig(nprobes=args.nprobes, refine_factor=args.refine, ef=args.ef)
+
+        def ann(q: np.ndarray) -> np.ndarray:
+            qv = QueryVector(column, q, "embedding", 0, None, 0)
+            return engine.top_k(db, qv, k, exact=False, config=config).offsets
+
+        name = f"exbert ANN (LanceDB {type(index_config(len(vecs))).__name__}, {build}; nprobes {args.nprobes}, ef {args.ef}, refine {args.refine})"
+        methods.append((name, *timed(ann, queries)))
         faiss_p50 = statistics.median(methods[1][1])
         for name, times, results in methods:
             p50 = statistics.median(times)
@@ -203,15 +215,27 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--k", type=int, default=50)
     parser.add_argument("--sentences", type=int, default=100_000, help="book sentences to embed without --db")
+    parser.add_argument("--workdir", help="keep the tables (and ANN indexes) here and reuse them on later runs")
+    parser.add_argument("--nprobes", type=int, default=engine.DEFAULT_CONFIG.nprobes)
+    parser.add_argument("--ef", type=int, default=engine.DEFAULT_CONFIG.ef)
+    parser.add_argument("--refine", type=int, default=engine.DEFAULT_CONFIG.refine_factor)
     args = parser.parse_args()
 
     began = time.perf_counter()
+    saved = Path(args.workdir) / f"real-{args.column}.npz" if args.workdir else None
     if args.db:
         vecs, special = index_vectors(args.db, args.column)
         source = f"index {args.db}"
+    elif saved is not None and saved.exists():
+        data = np.load(saved)
+        vecs, special = data["vecs"], data["special"]
+        source = f"MiniLM over the Wizard of Oz, saved in {saved}"
     else:
         vecs, special = model_vectors(args.column, args.sentences)
         source = "MiniLM over the Wizard of Oz, run here"
+        if saved is not None:
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(saved, vecs=vecs, special=special)
     print(f"{len(vecs):,} real vectors of {args.column} ({source}) in {time.perf_counter() - began:.0f} s")
     results = []
     for scale in args.scales.split(","):
