@@ -29,5 +29,6 @@ for (const file of files("out/test").sort()) {
 const runner = mocha.run((failures) => {
   const { passes = 0, failures: failed = 0, pending = 0 } = runner.stats ?? {};
   console.log(`\nvscode-extension: ${passes} passed, ${failed} failed, ${pending} skipped`);
-  process.exitCode = failures ? 1 : 0;
+  // exit now: a server child process or socket left open by a failed test must not hang `npm test`
+  process.exit(failures ? 1 : 0);
 });
