@@ -85,7 +85,10 @@ export class App {
     try {
       const decoded = await decodeExplain(result);
       const { attention, payload } = decoded;
-      const merged = { ...this.store.state.view, ...(view ?? {}) };
+      // a new text drops the selected token (a re-run of the same text, e.g. masked, keeps it)
+      const current = this.store.state;
+      const sameText = current.decoded?.payload.text === payload.text;
+      const merged = { ...current.view, selected: sameText ? current.view.selected : null, ...(view ?? {}) };
       this.store.update({
         result,
         decoded,

@@ -20,7 +20,8 @@ type Listener = (state: PanelState, previous: PanelState) => void;
 export class Store {
   private current: PanelState;
   private readonly listeners: Listener[] = [];
-  private nextId = 1;
+  // request ids start anywhere, so an answer meant for a webview before a reload cannot match
+  private nextId = Math.floor(Math.random() * 1e9);
 
   constructor(view: Partial<ViewState> | null) {
     this.current = {

@@ -216,7 +216,12 @@ describe("panel in chromium (VS Code host stubbed)", function () {
 
   it("shows causal models as such, with next-token predictions (float16 attention)", async () => {
     const { page, problems } = await openWebview(context);
+    await send(page, { type: "explain", result: fixture("explain-minilm.json") });
+    await page.locator('svg.attention .tokens.left .token[data-position="5"]').click();
+    await page.waitForSelector(".details h3");
     await send(page, { type: "explain", result: fixture("explain-smollm2.json") });
+    await page.waitForSelector(".details p.hint"); // a new text: no token selected
+    assert.equal(await page.locator("svg.attention .token.selected").count(), 0);
     await page.waitForSelector("svg.attention .lines path", { state: "attached" });
     assert.match((await page.locator(".top .badge").first().textContent()) ?? "", /causal/);
     // no line may go from a token to a later one
@@ -270,6 +275,7 @@ describe("panel in chromium (VS Code host stubbed)", function () {
     // a payload for raw text has no document: no such button
     await send(page, { type: "explain", result: fixture("explain-minilm.json") });
     await page.locator('svg.attention .tokens.left .token[data-position="2"]').click();
+    await page.waitForSelector(".details h3");
     assert.equal(await page.locator('button[data-action="reveal"]').count(), 0);
     assert.deepEqual(problems, []);
   });
