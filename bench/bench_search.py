@@ -207,6 +207,36 @@ def run_scale(label: str, vecs: np.ndarray, special: np.ndarray, column: str, ar
     return rows
 
 
+def payload_latency(uri: str, column: str, count: int, k: int) -> list[dict]:
+    """``search()`` end to end (query vector, top-k, match context, summary) on an index,
+    queries = tokens of stored sentences, model forward excluded (computed beforehand)."""
+    from exbert_ls.model.runner import ModelRunner
+    from exbert_ls.search import search
+    from exbert_ls.store.db import CorpusDB
+
+    db = CorpusDB.open(uri)
+    runner = ModelRunner.load(db.meta.model)
+    db = CorpusDB.open(uri, runner=runner)
+    rows = db.sentences.search().select(["text", "num_tokens"]).limit(None).to_arrow().to_pylist()
+    rng = np.random.default_rng(2)
+    picked = [rows[i] for i in rng.choice(len(rows), size=count, replace=False) if rows[i]["num_tokens"] > 3]
+    queries = [runner.run(r["text"], contexts=True) for r in picked]
+    by, layer = ("context", int(column[3:])) if column.startswith("ctx") else ("embedding", int(column[2:]))
+    out = []
+    for exact in (False,):  # the path search() picks by itself (ANN where the column has an index)
+        times = []
+        for i, q in enumerate(queries + queries[:1]):
+            began = time.perf_counter()
+            result = search(db, runner, q, len(q.tokens) // 2, layer, by=by, k=k, exact=exact)
+            if i:  # the first call loads the column
+                times.append((time.perf_counter() - began) * 1000)
+        out.append({"scale": f"index {uri}", "rows": db.num_tokens(),
+                    "method": f"exbert search() payload ({result['query']['method']})",
+                    "p50": statistics.median(times), "p95": float(np.percentile(times, 95)),
+                    "recall": float("nan"), "vs_faiss": float("nan")})
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", help="an exbert index to read the real vectors from")
@@ -237,7 +267,7 @@ def main() -> None:
             saved.parent.mkdir(parents=True, exist_ok=True)
             np.savez(saved, vecs=vecs, special=special)
     print(f"{len(vecs):,} real vectors of {args.column} ({source}) in {time.perf_counter() - began:.0f} s")
-    results = []
+    results = payload_latency(args.db, args.column, args.queries, args.k) if args.db else []
     for scale in args.scales.split(","):
         rows = len(vecs) if scale == "real" else int(scale)
         v, s = enlarge(vecs, special, rows)
