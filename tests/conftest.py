@@ -10,12 +10,8 @@ import torch
 
 from exbert_ls.model.embedded import minilm_dir
 from exbert_ls.model.runner import ModelRunner
+from support import MAX_POSITIONS
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-
-#: Positions of the tiny models: room for the longest hypothesis text (12 segments of up to
-#: ~17 byte-level pieces each), small enough that "too long" is cheap to provoke.
-MAX_POSITIONS = 256
 
 _TRAINING_TEXT = [
     "The quick brown fox jumps over the lazy dog.",
@@ -128,10 +124,3 @@ def annotator():
 
     return SpacyAnnotator()
 
-
-def shared_path(relative: str) -> Path:
-    """A file under ../shared, or skip the test where the shared folder is absent."""
-    path = SHARED / relative
-    if not path.exists():
-        pytest.skip(f"needs ../shared/{relative} (absent in this checkout)")
-    return path

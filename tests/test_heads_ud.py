@@ -8,7 +8,7 @@ import pytest
 from exbert_ls.search import head_summaries
 from exbert_ls.store import CorpusDB, index_paths
 
-from conftest import shared_path
+from support import shared_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import shared_path
+from support import shared_path
 
 from corpus import pydoc_topics
 from exbert_ls.model.runner import ModelRunner

@@ -15,7 +15,7 @@ from exbert_ls.errors import (
 )
 from exbert_ls.model.runner import ModelRunner
 
-from conftest import MAX_POSITIONS
+from support import MAX_POSITIONS
 
 TEXT = "Dorothy lived in the midst of the great Kansas prairies."
 FAMILIES = ["bert", "distilbert", "gpt2", "llama"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import shared_path
+from support import shared_path
 
 from exbert_ls.store.conllu import conllu_sentences
 
