@@ -2,7 +2,7 @@
 IndexFlatIP (what exBERT used) and plain numpy, on the same vectors, in one run.
 
     .venv/bin/python bench/bench_search.py [--db INDEX] [--column hs4] [--scales real,1000000]
-                                           [--queries 200] [--k 50] [--ann-build IvfHnswSq]
+                                           [--queries 200] [--k 50] [--workdir DIR] [--payload-db INDEX]
 
 Vectors: real MiniLM vectors of one column, read from ``--db`` (an index built by
 ``exbert index``) or, without it, computed here by running MiniLM over the Wizard of Oz
@@ -245,6 +245,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--k", type=int, default=50)
     parser.add_argument("--sentences", type=int, default=100_000, help="book sentences to embed without --db")
+    parser.add_argument("--payload-db", help="also time search() end to end (payload) on this index")
     parser.add_argument("--workdir", help="keep the tables (and ANN indexes) here and reuse them on later runs")
     parser.add_argument("--nprobes", type=int, default=engine.DEFAULT_CONFIG.nprobes)
     parser.add_argument("--ef", type=int, default=engine.DEFAULT_CONFIG.ef)
@@ -267,7 +268,7 @@ def main() -> None:
             saved.parent.mkdir(parents=True, exist_ok=True)
             np.savez(saved, vecs=vecs, special=special)
     print(f"{len(vecs):,} real vectors of {args.column} ({source}) in {time.perf_counter() - began:.0f} s")
-    results = payload_latency(args.db, args.column, args.queries, args.k) if args.db else []
+    results = payload_latency(args.payload_db, args.column, args.queries, args.k) if args.payload_db else []
     for scale in args.scales.split(","):
         rows = len(vecs) if scale == "real" else int(scale)
         v, s = enlarge(vecs, special, rows)
