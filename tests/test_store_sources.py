@@ -81,12 +81,15 @@ def test_missing_path_is_reported(tmp_path: Path) -> None:
     assert [(os.path.basename(s.doc), s.reason) for s in found.skipped] == [("nope", "does not exist")]
 
 
-def test_doc_keys_are_the_given_paths_normalised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_doc_keys_are_absolute_whatever_the_working_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _write(tmp_path / "corpus" / "a.txt")
+    key = str(tmp_path / "corpus" / "a.txt")
     monkeypatch.chdir(tmp_path)
-    assert [s.doc for s in walk(["./corpus/"]).sources] == [os.path.join("corpus", "a.txt")]
-    assert walk(["./corpus/"]).covers(os.path.join("corpus", "a.txt"))
-    assert not walk(["./corpus/"]).covers("corpus2/a.txt")
+    assert [s.doc for s in walk(["./corpus/"]).sources] == [key]
+    monkeypatch.chdir(tmp_path / "corpus")
+    assert [s.doc for s in walk(["."]).sources] == [key]
+    assert walk(["."]).covers(key)
+    assert not walk(["."]).covers(str(tmp_path / "corpus2" / "a.txt"))
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,8 @@ SourceKind = Literal["text", "conllu"]
 
 @dataclass(frozen=True)
 class Source:
-    """A file to read. ``doc`` is its key in the index: the path as given, normalised."""
+    """A file to read. ``doc`` is its key in the index: the absolute path, normalised (so the
+    same file keeps its key whichever folder ``exbert index`` runs from)."""
 
     doc: str
     path: Path
@@ -56,11 +57,11 @@ class Walk:
     sources: list[Source] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     roots: list[str] = field(default_factory=list)
-    """Normalised paths given: documents under them that no longer exist are removed."""
+    """Absolute paths given: documents under them that no longer exist are removed."""
 
     def covers(self, doc: str) -> bool:
         """Whether ``doc`` lies under (or is) one of the roots walked."""
-        return any(doc == root or doc.startswith(root.rstrip(os.sep) + os.sep) or root == "." for root in self.roots)
+        return any(doc == root or doc.startswith(root.rstrip(os.sep) + os.sep) for root in self.roots)
 
 
 def kind_of(path: Path) -> SourceKind | None:
@@ -77,7 +78,7 @@ def walk(paths: Sequence[str | Path]) -> Walk:
     result = Walk()
     seen: set[str] = set()
     for given in paths:
-        root = os.path.normpath(str(given))
+        root = os.path.abspath(str(given))
         result.roots.append(root)
         path = Path(root)
         problem = _stat_problem(path)
