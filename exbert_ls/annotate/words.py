@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,14 +67,20 @@ class SpacyAnnotator:
 
 def words_from_doc(doc: Any) -> list[Word]:
     """Convert a spaCy Doc (or a sentence's ``as_doc()``) into words; heads re-indexed."""
-    kept = [tok for tok in doc if not tok.is_space]
+    return words_from_tokens(list(doc))
+
+
+def words_from_tokens(tokens: Sequence[Any], base: int = 0) -> list[Word]:
+    """Words of consecutive spaCy tokens (whitespace tokens left out), offsets shifted by
+    ``-base``; heads re-indexed among the kept tokens, -1 for the root or a head outside them."""
+    kept = [tok for tok in tokens if not tok.is_space]
     index_of = {tok.i: k for k, tok in enumerate(kept)}
     return [
         Word(
             index=k,
             text=tok.text,
-            start=tok.idx,
-            end=tok.idx + len(tok.text),
+            start=tok.idx - base,
+            end=tok.idx - base + len(tok.text),
             pos=tok.pos_,
             tag=tok.tag_,
             dep=tok.dep_,

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from exbert_ls.annotate.words import Word
+from exbert_ls.annotate.words import Word, words_from_tokens
 from exbert_ls.model.runner import ModelRunner
 
 CHUNK_CHARS = 100_000
@@ -99,24 +99,7 @@ def _from_tokens(text: str, tokens: list[Any]) -> Sentence | None:
         return None
     base = kept[0].idx
     last = kept[-1]
-    index_of = {tok.i: k for k, tok in enumerate(kept)}
-    words = tuple(
-        Word(
-            index=k,
-            text=tok.text,
-            start=tok.idx - base,
-            end=tok.idx - base + len(tok.text),
-            pos=tok.pos_,
-            tag=tok.tag_,
-            dep=tok.dep_,
-            head=-1 if tok.head.i == tok.i else index_of.get(tok.head.i, -1),
-            ent_type=tok.ent_type_,
-            ent_iob=tok.ent_iob_ or "O",
-            lemma=tok.lemma_,
-            is_punct=tok.is_punct,
-        )
-        for k, tok in enumerate(kept)
-    )
+    words = tuple(words_from_tokens(kept, base))
     return Sentence(text[base : last.idx + len(last.text)], words)
 
 
