@@ -255,3 +255,18 @@ def test_cli_search_and_heads(bert_db, tiny_model_dirs, capsys):
     assert heads["schema"] == "exbert.heads/1" and len(heads["heads"]) == 8
     assert main(["heads", "--db", bert_db.uri, "--markdown", "--min-support", "1"]) == 0
     assert capsys.readouterr().out.startswith("| relation | direction |")
+
+
+def test_max_attended_is_the_selected_head_with_the_largest_weight():
+    from exbert_ls.search.matches import max_attended_choice
+
+    num_heads = 3  # two layers of three heads: columns (l-1)*3 + h
+    max_att = np.array([[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]])
+    weights = np.array([[0.9, 0.1, 0.2, 0.3, 0.8, 0.5], [0.1, 0.2, 0.3, 0.7, 0.1, 0.6]])
+    pos, w, head = max_attended_choice(max_att, weights, 2, None, num_heads)  # layer 2, all heads
+    assert pos.tolist() == [4, 9] and head.tolist() == [1, 0]
+    assert w.tolist() == pytest.approx([0.8, 0.7])
+    pos, w, head = max_attended_choice(max_att, weights, 2, [2], num_heads)  # layer 2, head 2 only
+    assert pos.tolist() == [5, 11] and head.tolist() == [2, 2]
+    pos, _, head = max_attended_choice(max_att, weights, 1, [1, 2], num_heads)
+    assert pos.tolist() == [2, 8] and head.tolist() == [2, 2]

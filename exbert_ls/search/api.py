@@ -113,6 +113,9 @@ def corpus_head_stats(db: Any) -> HeadStats:
 
 
 def head_summaries(db: Any, *, min_support: int = 20) -> dict[str, Any]:
-    """The ``exbert.heads/1`` payload for the whole index, cached per ``db.version()``."""
+    """The ``exbert.heads/1`` payload for the whole index, cached per ``db.version()``.
+
+    The returned dict is a shallow copy of the cached payload: replace its keys freely, but
+    do not mutate the nested lists."""
     key = (str(db.uri), int(db.version()), min_support)
-    return _summaries.get(key, lambda: summarize_heads(corpus_head_stats(db), min_support=min_support))
+    return dict(_summaries.get(key, lambda: summarize_heads(corpus_head_stats(db), min_support=min_support)))
