@@ -6,7 +6,7 @@ IndexFlatIP (what exBERT used) and plain numpy, on the same vectors, in one run.
 
 Vectors: real MiniLM vectors of one column, read from ``--db`` (an index built by
 ``exbert index``) or, without it, computed here by running MiniLM over the Wizard of Oz
-(../shared) with the same normalisation the indexer uses (model/vectors.py), stored float16.
+(../shared; the embedded default corpus where it is absent) with the same normalisation the indexer uses (model/vectors.py), stored float16.
 Scale ``real`` is those vectors as they are; a number N enlarges them synthetically to N rows:
 each real vector is repeated with Gaussian noise (sigma 0.02 per dimension, about 0.39 in
 norm, i.e. copies at cosine ~0.93 of their source) and re-normalised: many near-duplicates,
@@ -66,7 +66,13 @@ def model_vectors(column: str, limit_sentences: int) -> tuple[np.ndarray, np.nda
     from exbert_ls.model.runner import ModelRunner
     from exbert_ls.model.vectors import normalized_contexts, normalized_hidden
 
-    text = " ".join(SHARED_BOOK.read_text(encoding="utf-8").split())
+    if SHARED_BOOK.exists():
+        text = " ".join(SHARED_BOOK.read_text(encoding="utf-8").split())
+    else:  # no ../shared: the embedded default corpus (pydoc topics) instead
+        from exbert_ls.store import default_corpus_paths
+
+        files = sorted(default_corpus_paths()[0].glob("*.txt"))
+        text = " ".join(" ".join(f.read_text(encoding="utf-8").split()) for f in files)
     sents = [s for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()][:limit_sentences]
     runner = ModelRunner.load("minilm")
     kind, layer = ("ctx", int(column[3:])) if column.startswith("ctx") else ("hs", int(column[2:]))
@@ -263,7 +269,7 @@ def main() -> None:
         source = f"MiniLM over the Wizard of Oz, saved in {saved}"
     else:
         vecs, special = model_vectors(args.column, args.sentences)
-        source = "MiniLM over the Wizard of Oz, run here"
+        source = "MiniLM over " + ("the Wizard of Oz" if SHARED_BOOK.exists() else "the default corpus") + ", run here"
         if saved is not None:
             saved.parent.mkdir(parents=True, exist_ok=True)
             np.savez(saved, vecs=vecs, special=special)
@@ -272,7 +278,8 @@ def main() -> None:
     for scale in args.scales.split(","):
         rows = len(vecs) if scale == "real" else int(scale)
         v, s = enlarge(vecs, special, rows)
-        label = "Wizard of Oz" if scale == "real" else f"{rows:,} (enlarged)"
+        real = "Wizard of Oz" if SHARED_BOOK.exists() and not args.db else "real"
+        label = real if scale == "real" else f"{rows:,} (enlarged)"
         results += run_scale(label, v, s, args.column, args)
     print(f"\ncolumn {args.column}, k={args.k}, {args.queries} queries one at a time\n")
     print("| scale | rows | method | p50 ms | p95 ms | × FAISS flat p50 | recall@k |")
