@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 
 from exbert_ls.errors import ExbertError, InvalidInputError
 from exbert_ls.model.embedded import DEFAULT_MODEL
-from exbert_ls.store.cli_index import add_index_parser
+from exbert_ls.store.cli_index import DEFAULT_DB, add_index_parser, default_db_uri
 
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _positions(value: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(p) for p in value.split(",") if p.strip())
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected comma-separated token positions, got {value!r}") from exc
+def _int_list(what: str) -> Callable[[str], tuple[int, ...]]:
+    """An argparse type for comma-separated integers, e.g. ``3,5``."""
+
+    def parse(value: str) -> tuple[int, ...]:
+        try:
+            return tuple(int(p) for p in value.split(",") if p.strip())
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"expected comma-separated {what}, got {value!r}") from exc
+
+    return parse
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -49,13 +55,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
 # --- search and head summaries (issue 4) -------------------------------------------------
 
 
-def _heads_list(value: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(h) for h in value.split(",") if h.strip())
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected comma-separated head numbers (0-based), got {value!r}") from exc
-
-
 def cmd_search(args: argparse.Namespace) -> int:
     from exbert_ls.model.runner import ModelRunner
     from exbert_ls.search import search
@@ -63,9 +62,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     from exbert_ls.store.db import CorpusDB
 
     text = args.text if args.text != "-" else sys.stdin.read()
-    meta = CorpusDB.open(args.db).meta
+    uri = default_db_uri(args.db)
+    meta = CorpusDB.open(uri).meta
     runner = ModelRunner.load(args.model or meta.model, device=args.device)
-    db = CorpusDB.open(args.db, runner=runner)
+    db = CorpusDB.open(uri, runner=runner)
     query = runner.run(text, contexts=args.by == "context")
     result = search(db, runner, query, args.token, args.layer, by=args.by, heads=args.heads, k=args.k, exact=args.exact)
     print(json.dumps(result) if args.json else readable_search(result))
@@ -77,7 +77,7 @@ def cmd_heads(args: argparse.Namespace) -> int:
     from exbert_ls.store.db import CorpusDB
     from exbert_ls.summarize.report import heads_markdown, readable_heads
 
-    payload = head_summaries(CorpusDB.open(args.db), min_support=args.min_support)
+    payload = head_summaries(CorpusDB.open(default_db_uri(args.db)), min_support=args.min_support)
     if args.json:
         print(json.dumps(payload))
     else:
@@ -88,11 +88,11 @@ def cmd_heads(args: argparse.Namespace) -> int:
 def _add_search_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("search", help="find the corpus tokens most similar to a token of TEXT")
     p.add_argument("text", help="the query text ('-' reads standard input)")
-    p.add_argument("--db", required=True, help="corpus index (directory or object-store URI)")
+    p.add_argument("--db", default=None, help=f"corpus index, directory or URI (default $EXBERT_DB or {DEFAULT_DB})")
     p.add_argument("--token", type=int, required=True, help="token position in TEXT (see `exbert explain`)")
     p.add_argument("--layer", type=int, required=True, help="hidden state 0..L (0 = embeddings) or context layer 1..L")
     p.add_argument("--by", choices=("embedding", "context"), default="embedding", help="what to compare")
-    p.add_argument("--heads", type=_heads_list, default=None, help="context heads, 0-based, e.g. 0,3,7 (default all)")
+    p.add_argument("--heads", type=_int_list("head numbers (0-based)"), default=None, help="context heads, 0-based, e.g. 0,3,7 (default all)")
     p.add_argument("--k", type=int, default=50, help="number of matches")
     p.add_argument("--exact", action="store_true", help="exhaustive search even where an ANN index exists")
     p.add_argument("--json", action="store_true", help="print the exbert.search/1 payload")
@@ -101,7 +101,7 @@ def _add_search_parsers(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_search)
 
     p = sub.add_parser("heads", help="what each head attends to, over the whole indexed corpus")
-    p.add_argument("--db", required=True, help="corpus index (directory or object-store URI)")
+    p.add_argument("--db", default=None, help=f"corpus index, directory or URI (default $EXBERT_DB or {DEFAULT_DB})")
     p.add_argument("--min-support", type=int, default=20, help="leave out relations with fewer arcs")
     p.add_argument("--json", action="store_true", help="print the exbert.heads/1 payload")
     p.add_argument("--markdown", action="store_true", help="print the relation table as Markdown")
@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="run a model on TEXT and show attention and predictions")
     p.add_argument("text", help="the text to explain ('-' reads standard input)")
     p.add_argument("--model", default=DEFAULT_MODEL, help="embedded name (minilm, smollm2), local dir or hub id")
-    p.add_argument("--mask", type=_positions, default=(), help="token positions to mask first, e.g. 3,5")
+    p.add_argument("--mask", type=_int_list("token positions"), default=(), help="token positions to mask first, e.g. 3,5")
     p.add_argument("--top-k", type=int, default=5, help="predictions per token (LM models)")
     p.add_argument("--json", action="store_true", help="print the full payload as JSON")
     p.add_argument("--html", metavar="OUT", help="also write the panel as a standalone HTML page (open it in any browser)")
@@ -140,6 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("exbert: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `exbert heads | head`: the reader left; say nothing more (and not at exit either)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -257,6 +257,18 @@ def test_cli_search_and_heads(bert_db, tiny_model_dirs, capsys):
     assert capsys.readouterr().out.startswith("| relation | direction |")
 
 
+def test_cli_search_and_heads_find_the_database_like_exbert_index(bert_db, tmp_path, monkeypatch, capsys):
+    from exbert_ls.cli import main
+
+    monkeypatch.setenv("EXBERT_DB", bert_db.uri)
+    assert main(["heads", "--json", "--min-support", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["schema"] == "exbert.heads/1"
+    monkeypatch.delenv("EXBERT_DB")
+    monkeypatch.chdir(tmp_path)  # no .exbert/index here
+    assert main(["heads"]) == 2
+    assert "no corpus index at '.exbert/index'" in capsys.readouterr().err
+
+
 def test_max_attended_is_the_selected_head_with_the_largest_weight():
     from exbert_ls.search.matches import max_attended_choice
 
