@@ -41,8 +41,8 @@ chromium:
 # search and the head summaries, and write the panel as a standalone page.
 demo: setup
 	$(BIN)/exbert index
-	$(BIN)/exbert heads --db .exbert/index
-	$(BIN)/exbert search "$(DEMO_TEXT)" --db .exbert/index --token 5 --layer 4 --k 10
+	$(BIN)/exbert heads
+	$(BIN)/exbert search "$(DEMO_TEXT)" --token 5 --layer 4 --k 10
 	$(BIN)/exbert explain "$(DEMO_TEXT)" --html $(DEMO_HTML)
 	@echo "open $(DEMO_HTML) in a browser to see the panel"
 
@@ -57,5 +57,5 @@ test-extension: setup chromium
 bench: setup
 	$(BIN)/python bench/bench_forward.py
 	$(BIN)/python bench/bench_index.py
-	$(BIN)/python bench/bench_search.py
+	$(BIN)/python bench/bench_search.py --scales real,100000,1000000 --workdir .cache/bench-search
 	$(BIN)/python bench/bench_server.py
