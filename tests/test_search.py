@@ -182,6 +182,28 @@ def test_ann_path_agrees_with_exact(tmp_path, tiny_runners, annotator):
         )
 
 
+@pytest.mark.parametrize("ann", ["never", "always"])
+def test_rows_of_a_pending_document_are_never_returned(tmp_path, tiny_runners, annotator, ann):
+    """A document an index job is writing (or a killed job left pending) is not searchable."""
+    runner = tiny_runners["bert"]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("\n\n".join(TEXTS[:3]), encoding="utf-8")
+    (corpus / "b.txt").write_text("\n\n".join(TEXTS[3:]), encoding="utf-8")
+    uri = str(tmp_path / "index")
+    index_paths([corpus], uri, runner, annotator=annotator, config=IndexConfig(ann=ann))
+    db = CorpusDB.open(uri, runner=runner)
+    query = runner.run(TEXTS[1], contexts=True)
+    b_doc = str(corpus / "b.txt")
+    docs_of = lambda result: {m["doc"] for m in result["matches"]}  # noqa: E731
+    assert docs_of(search(db, runner, query, 4, 2, k=200)) == {str(corpus / "a.txt"), b_doc}
+
+    db.documents.update(where=f"doc = '{b_doc}'", values={"status": "pending"})
+    pending = search(db, runner, query, 4, 2, k=200)
+    assert b_doc not in docs_of(pending) and pending["matches"]
+    assert pending["query"]["method"] == ("ann" if ann == "always" else "exact")
+
+
 def test_head_summaries_follow_the_documents_indexed(tmp_path, tiny_runners, annotator):
     from exbert_ls.search import head_summaries
 

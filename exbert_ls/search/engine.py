@@ -67,10 +67,15 @@ class TokenFrame:
     """``[N]`` int64 word index (-1 for special tokens)."""
     order: np.ndarray
     """Row offsets sorted by (sentence, position)."""
+    searchable: np.ndarray
+    """``[N]`` bool: not special, and in a document whose rows are complete (``documents.status``
+    is ``indexed`` for the hash that wrote them): rows still being written by an index job,
+    or left pending by a killed one, are never returned."""
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.sentence, self.position, self.special, self.word, self.order))
+        arrays = (self.sentence, self.position, self.special, self.word, self.order, self.searchable)
+        return sum(a.nbytes for a in arrays)
 
     def offsets(self, sentence: np.ndarray, position: np.ndarray) -> np.ndarray:
         """Row offsets of ``(sentence, position)`` pairs, -1 where no such token exists."""
@@ -132,15 +137,28 @@ def token_frame(db: Any, version: int | None = None) -> TokenFrame:
             raise EmptyIndexError(f"the index at {db.uri} holds no tokens: index some files first")
         sentence = t.column("sentence").to_numpy().astype(np.int64)
         position = t.column("position").to_numpy().astype(np.int64)
+        special = t.column("special").to_numpy(zero_copy_only=False).astype(bool)
         return TokenFrame(
             sentence=sentence,
             position=position,
-            special=t.column("special").to_numpy(zero_copy_only=False).astype(bool),
+            special=special,
             word=t.column("word").to_numpy().astype(np.int64),
             order=np.lexsort((position, sentence)),
+            searchable=~special & np.isin(sentence, _complete_sentences(db)),
         )
 
     return _frames.get(_key(db, version, "frame"), load)
+
+
+def _complete_sentences(db: Any) -> np.ndarray:
+    """Ids of the sentences whose document is ``indexed`` with the hash that wrote them."""
+    docs = _scan(db.documents, ["doc", "hash", "status"]).to_pydict()
+    complete = {(d, h) for d, h, st in zip(docs["doc"], docs["hash"], docs["status"]) if st == "indexed"}
+    sents = _scan(db.sentences, ["sentence", "doc", "doc_hash"]).to_pydict()
+    return np.array(
+        [s for s, d, h in zip(sents["sentence"], sents["doc"], sents["doc_hash"]) if (d, h) in complete],
+        dtype=np.int64,
+    )
 
 
 def column_matrix(db: Any, column: str, version: int | None = None) -> ColumnMatrix:
@@ -153,9 +171,12 @@ def column_matrix(db: Any, column: str, version: int | None = None) -> ColumnMat
         data = _scan(db.tokens, [column]).column(column).combine_chunks()
         width = data.type.list_size
         flat = data.values.to_numpy(zero_copy_only=False)
-        keep = np.flatnonzero(~frame.special)
+        keep = np.flatnonzero(frame.searchable)
         if keep.size == 0:
-            raise EmptyIndexError(f"the index at {db.uri} holds only special tokens: nothing to search")
+            raise EmptyIndexError(
+                f"the index at {db.uri} holds no searchable tokens (only special tokens, or documents "
+                "still being indexed)"
+            )
         vectors = np.ascontiguousarray(flat.reshape(-1, width)[keep], dtype=np.float32)
         return ColumnMatrix(vectors, keep.astype(np.int64))
 
@@ -203,14 +224,15 @@ def ann_top_k(
         if "Hnsw" in index_type:
             builder = builder.ef(max(config.ef, limit * config.refine_factor))
         result = builder.to_arrow()
-        keep = ~result.column("special").to_numpy(zero_copy_only=False).astype(bool)
+        found = frame.offsets(result.column("sentence").to_numpy(), result.column("position").to_numpy())
+        keep = (found >= 0) & frame.searchable[np.maximum(found, 0)]
         if keep.sum() >= k or result.num_rows < limit:
             break
         limit *= 4
     data = result.column(query.column).combine_chunks()
     vectors = data.values.to_numpy(zero_copy_only=False).reshape(-1, data.type.list_size)[keep]
     scores = vectors.astype(np.float32) @ query.vector
-    offsets = frame.offsets(result.column("sentence").to_numpy()[keep], result.column("position").to_numpy()[keep])
+    offsets = found[keep]
     best = np.argsort(-scores, kind="stable")[:k]
     return Hits(offsets[best], scores[best], "ann")
 
