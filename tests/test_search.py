@@ -291,6 +291,25 @@ def test_cli_search_and_heads_find_the_database_like_exbert_index(bert_db, tmp_p
     assert "no corpus index at '.exbert/index'" in capsys.readouterr().err
 
 
+def test_cli_output_into_a_closed_pipe_is_quiet(bert_db):
+    """`exbert heads | head`: the reader is gone before the writer finishes; no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write now fails with EPIPE
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "exbert_ls", "heads", "--db", bert_db.uri, "--min-support", "1"],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=300,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "BrokenPipeError" not in proc.stderr
+
+
 def test_max_attended_is_the_selected_head_with_the_largest_weight():
     from exbert_ls.search.matches import max_attended_choice
 
