@@ -49,8 +49,10 @@ def main() -> None:
     runner = ModelRunner.load(args.model)
     texts = sentences(args.sentences)
     pieces = sum(runner.count_tokens(texts))
-    print(f"model {args.model}, {len(texts)} sentences, {pieces} wordpieces (specials included), "
-          f"{torch.get_num_threads()} threads")
+    print(
+        f"model {args.model}, {len(texts)} sentences, {pieces} wordpieces (specials included), "
+        f"{torch.get_num_threads()} threads"
+    )
     print("| batch | bare forward wp/s | runner (att+hidden+ctx) wp/s | ratio |")
     print("|---|---|---|---|")
     for batch_size in (1, 8, 32, 64):

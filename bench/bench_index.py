@@ -35,7 +35,7 @@ import torch
 
 from exbert_ls.annotate.words import SpacyAnnotator
 from exbert_ls.model.runner import ModelRunner
-from exbert_ls.model.vectors import normalized_contexts, normalized_hidden
+from exbert_ls.model.vectors import normalized_hidden
 from exbert_ls.store import CorpusDB, IndexConfig, default_corpus_paths, index_paths
 from exbert_ls.store.ann import refresh_vector_indexes
 
@@ -186,8 +186,10 @@ def main() -> None:
         if not args.no_ann:
             db = CorpusDB.open(str(db_path))
             what, seconds = refresh_vector_indexes(db.tokens, db.meta.num_layers, "always")
-            print(f"\nANN (for the record; auto skips it below 300,000 rows): {what}; "
-                  f"{tokens / seconds:,.0f} rows/s over {db.meta.num_layers * 2 + 1} columns")
+            print(
+                f"\nANN (for the record; auto skips it below 300,000 rows): {what}; "
+                f"{tokens / seconds:,.0f} rows/s over {db.meta.num_layers * 2 + 1} columns"
+            )
             print(f"index files: {(du(db_path) - ours) / tokens:,.0f} bytes/token")
 
         step = max(1, len(texts) // args.storage_sentences)
@@ -201,8 +203,10 @@ def main() -> None:
             print(f"| ours: {name} | {size / tokens:,.0f} |")
         print(f"| **ours, total** | **{ours / tokens:,.0f}** |")
         for name, size in parts.items():
-            print(f"| exBERT layout: {name} ({len(sample)} sampled sentences, {sample_tokens:,} tokens) | "
-                  f"{size / sample_tokens:,.0f} |")
+            print(
+                f"| exBERT layout: {name} ({len(sample)} sampled sentences, {sample_tokens:,} tokens) | "
+                f"{size / sample_tokens:,.0f} |"
+            )
         print(f"| **exBERT layout, total** | **{theirs / sample_tokens:,.0f}** |")
         print(f"\nratio ours / exBERT: {(ours / tokens) / (theirs / sample_tokens):.3f} (goal <= 0.1)")
 
@@ -211,8 +215,10 @@ def main() -> None:
         d = runner.info.d_model
         print(f"\nrecall@50 of exact search vs float32, hidden state {layer}, {recall['rows']:,.0f} rows, 200 queries:")
         for name, size in (("float16", 2 * d), ("int8 + row scale", d + 4)):
-            print(f"- {name} ({size} bytes/vector): {recall[name]:.4f}; counting near-ties "
-                  f"(true cosine within 1e-3 of the 50th): {recall[name + ' (ties within 1e-3)']:.4f}")
+            print(
+                f"- {name} ({size} bytes/vector): {recall[name]:.4f}; counting near-ties "
+                f"(true cosine within 1e-3 of the 50th): {recall[name + ' (ties within 1e-3)']:.4f}"
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

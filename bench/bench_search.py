@@ -157,7 +157,11 @@ def run_scale(label: str, vecs: np.ndarray, special: np.ndarray, column: str, ar
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
         where = Path(args.workdir) / f"{column}-{len(vecs)}" if args.workdir else Path(tmp)
         reuse = (where / "tokens.lance").exists()
-        db = BenchDB(str(where), lancedb.connect(str(where))) if reuse else write_table(str(where), column, vecs, special)
+        db = (
+            BenchDB(str(where), lancedb.connect(str(where)))
+            if reuse
+            else write_table(str(where), column, vecs, special)
+        )
         keep = np.flatnonzero(~special)
         matrix = vecs[keep].astype(np.float32)
         rng = np.random.default_rng(1)
@@ -185,7 +189,9 @@ def run_scale(label: str, vecs: np.ndarray, special: np.ndarray, column: str, ar
             return call
 
         truth_times, truth = timed(numpy_exact, queries)
-        methods: list[tuple[str, list[float], list[np.ndarray]]] = [("numpy exact (float32 matmul)", truth_times, truth)]
+        methods: list[tuple[str, list[float], list[np.ndarray]]] = [
+            ("numpy exact (float32 matmul)", truth_times, truth)
+        ]
         methods.append(("FAISS IndexFlatIP", *timed(faiss_flat, queries)))
         methods.append(("exbert exact (numpy path)", *timed(ours(True), queries)))
         began = time.perf_counter()
@@ -204,11 +210,17 @@ def run_scale(label: str, vecs: np.ndarray, special: np.ndarray, column: str, ar
         faiss_p50 = statistics.median(methods[1][1])
         for name, times, results in methods:
             p50 = statistics.median(times)
-            rows.append({
-                "scale": label, "rows": len(vecs), "method": name, "p50": p50,
-                "p95": float(np.percentile(times, 95)), "recall": recall(results, truth),
-                "vs_faiss": p50 / faiss_p50,
-            })
+            rows.append(
+                {
+                    "scale": label,
+                    "rows": len(vecs),
+                    "method": name,
+                    "p50": p50,
+                    "p95": float(np.percentile(times, 95)),
+                    "recall": recall(results, truth),
+                    "vs_faiss": p50 / faiss_p50,
+                }
+            )
         engine.clear_caches()
     return rows
 
@@ -236,10 +248,17 @@ def payload_latency(uri: str, column: str, count: int, k: int) -> list[dict]:
             result = search(db, runner, q, len(q.tokens) // 2, layer, by=by, k=k, exact=exact)
             if i:  # the first call loads the column
                 times.append((time.perf_counter() - began) * 1000)
-        out.append({"scale": f"index {uri}", "rows": db.num_tokens(),
-                    "method": f"exbert search() payload ({result['query']['method']})",
-                    "p50": statistics.median(times), "p95": float(np.percentile(times, 95)),
-                    "recall": float("nan"), "vs_faiss": float("nan")})
+        out.append(
+            {
+                "scale": f"index {uri}",
+                "rows": db.num_tokens(),
+                "method": f"exbert search() payload ({result['query']['method']})",
+                "p50": statistics.median(times),
+                "p95": float(np.percentile(times, 95)),
+                "recall": float("nan"),
+                "vs_faiss": float("nan"),
+            }
+        )
     return out
 
 
@@ -285,8 +304,10 @@ def main() -> None:
     print("| scale | rows | method | p50 ms | p95 ms | × FAISS flat p50 | recall@k |")
     print("|---|---:|---|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r['scale']} | {r['rows']:,} | {r['method']} | {r['p50']:.2f} | {r['p95']:.2f} "
-              f"| {r['vs_faiss']:.2f} | {r['recall']:.3f} |")
+        print(
+            f"| {r['scale']} | {r['rows']:,} | {r['method']} | {r['p50']:.2f} | {r['p95']:.2f} "
+            f"| {r['vs_faiss']:.2f} | {r['recall']:.3f} |"
+        )
 
 
 if __name__ == "__main__":

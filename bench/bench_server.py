@@ -111,7 +111,9 @@ async def main() -> None:
         words = list(re.finditer(r"\w+", doc_lines[line]))
         char = words[min(word_index, len(words) - 1)].start()
         return await client.text_document_hover_async(
-            types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=char))
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=char)
+            )
         )
 
     async def hover_round(label: str, lines: range) -> None:
@@ -130,8 +132,10 @@ async def main() -> None:
     await hover_round("without index", range(1, args.repeats))
 
     seconds, report = await timed(command("exbert.indexWorkspace", {"paths": [str(corpus)]}))
-    print(f"\nindexed {report['tokens']} tokens, {report['sentences']} sentences in {seconds:.1f} s "
-          f"({report['tokens'] / seconds:.0f} tokens/s through the server)")
+    print(
+        f"\nindexed {report['tokens']} tokens, {report['sentences']} sentences in {seconds:.1f} s "
+        f"({report['tokens'] / seconds:.0f} tokens/s through the server)"
+    )
     await command("exbert.headSummary", {})  # summaries computed and cached once per index version
     await hover(args.repeats, 0)
     await hover_round("with index", range(args.repeats + 1, 2 * args.repeats))
@@ -142,10 +146,14 @@ async def main() -> None:
     for by, exact in (("embedding", False), ("embedding", True), ("context", False)):
         samples = []
         for line in range(args.repeats):
-            seconds, result = await timed(command("exbert.search", {"text": pool[line], "token": 1, "by": by, "exact": exact}))
+            seconds, result = await timed(
+                command("exbert.search", {"text": pool[line], "token": 1, "by": by, "exact": exact})
+            )
             samples.append(seconds)
-        print(f"{by:9s} exact={exact!s:5s} {quantiles(samples)} · result {len(json.dumps(result).encode()) / 1024:.1f} kB "
-              f"· method {result['query'].get('method')}")
+        print(
+            f"{by:9s} exact={exact!s:5s} {quantiles(samples)} · result {len(json.dumps(result).encode()) / 1024:.1f} kB "
+            f"· method {result['query'].get('method')}"
+        )
     await client.shutdown_session()
     await client.stop()
 

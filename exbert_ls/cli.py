@@ -92,7 +92,12 @@ def _add_search_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--token", type=int, required=True, help="token position in TEXT (see `exbert explain`)")
     p.add_argument("--layer", type=int, required=True, help="hidden state 0..L (0 = embeddings) or context layer 1..L")
     p.add_argument("--by", choices=("embedding", "context"), default="embedding", help="what to compare")
-    p.add_argument("--heads", type=_int_list("head numbers (0-based)"), default=None, help="context heads, 0-based, e.g. 0,3,7 (default all)")
+    p.add_argument(
+        "--heads",
+        type=_int_list("head numbers (0-based)"),
+        default=None,
+        help="context heads, 0-based, e.g. 0,3,7 (default all)",
+    )
     p.add_argument("--k", type=int, default=50, help="number of matches")
     p.add_argument("--exact", action="store_true", help="exhaustive search even where an ANN index exists")
     p.add_argument("--json", action="store_true", help="print the exbert.search/1 payload")
@@ -115,10 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="run a model on TEXT and show attention and predictions")
     p.add_argument("text", help="the text to explain ('-' reads standard input)")
     p.add_argument("--model", default=DEFAULT_MODEL, help="embedded name (minilm, smollm2), local dir or hub id")
-    p.add_argument("--mask", type=_int_list("token positions"), default=(), help="token positions to mask first, e.g. 3,5")
+    p.add_argument(
+        "--mask", type=_int_list("token positions"), default=(), help="token positions to mask first, e.g. 3,5"
+    )
     p.add_argument("--top-k", type=int, default=5, help="predictions per token (LM models)")
     p.add_argument("--json", action="store_true", help="print the full payload as JSON")
-    p.add_argument("--html", metavar="OUT", help="also write the panel as a standalone HTML page (open it in any browser)")
+    p.add_argument(
+        "--html", metavar="OUT", help="also write the panel as a standalone HTML page (open it in any browser)"
+    )
     p.add_argument("--no-annotate", action="store_true", help="skip spaCy word annotations")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     p.add_argument("--trust-remote-code", action="store_true", help="allow a hub model's own code")

@@ -72,12 +72,9 @@ def payload(explanation: Explanation, attention: AttentionEncoding = "list") -> 
         "causal": info.causal,
         "text": acts.text,
         "tokens": [
-            {**asdict(tok), "word": token_to_word[tok.index], "masked": tok.index in acts.masked}
-            for tok in acts.tokens
+            {**asdict(tok), "word": token_to_word[tok.index], "masked": tok.index in acts.masked} for tok in acts.tokens
         ],
-        "words": [
-            {**asdict(w), "tokens": explanation.alignment.word_tokens[w.index]} for w in explanation.words
-        ],
+        "words": [{**asdict(w), "tokens": explanation.alignment.word_tokens[w.index]} for w in explanation.words],
         "attention": att,
         "predictions": (
             [[asdict(p) for p in row] for row in acts.predictions] if acts.predictions is not None else None

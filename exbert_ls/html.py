@@ -60,18 +60,16 @@ def standalone_html(
     js, css = _read_bundle(directory or bundle_dir())
     nonce = secrets.token_urlsafe(18)
     csp = f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; img-src data: blob:"
-    view_block = (
-        f'\n<script type="application/json" id="exbert-view">{script_json(view)}</script>' if view else ""
-    )
+    view_block = f'\n<script type="application/json" id="exbert-view">{script_json(view)}</script>' if view else ""
     js = js.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
     css = css.replace("</style", "<\\/style")
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         "<title>exBERT</title>\n"
         f'<style nonce="{nonce}">{css}</style>\n'
-        "</head>\n<body>\n<div id=\"app\"></div>\n"
+        '</head>\n<body>\n<div id="app"></div>\n'
         f'<script type="application/json" id="exbert-payload">{script_json(payload)}</script>{view_block}\n'
         f'<script nonce="{nonce}">{js}</script>\n'
         "</body>\n</html>\n"

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from support import MAX_POSITIONS
 
 from exbert_ls.model.embedded import minilm_dir
 from exbert_ls.model.runner import ModelRunner
-from support import MAX_POSITIONS
-
 
 _TRAINING_TEXT = [
     "The quick brown fox jumps over the lazy dog.",
@@ -69,25 +68,32 @@ def tiny_model_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
         "bert": _save(
             BertForMaskedLM(
                 BertConfig(
-                    vocab_size=len(wordpiece), hidden_size=32, num_hidden_layers=2,
-                    num_attention_heads=4, intermediate_size=64, max_position_embeddings=MAX_POSITIONS,
+                    vocab_size=len(wordpiece),
+                    hidden_size=32,
+                    num_hidden_layers=2,
+                    num_attention_heads=4,
+                    intermediate_size=64,
+                    max_position_embeddings=MAX_POSITIONS,
                 )
             ),
             wordpiece,
             root / "bert",
         ),
         "distilbert": _save(
-            DistilBertModel(
-                DistilBertConfig(vocab_size=len(wordpiece), dim=32, n_layers=2, n_heads=4, hidden_dim=64)
-            ),
+            DistilBertModel(DistilBertConfig(vocab_size=len(wordpiece), dim=32, n_layers=2, n_heads=4, hidden_dim=64)),
             wordpiece,
             root / "distilbert",
         ),
         "gpt2": _save(
             GPT2LMHeadModel(
                 GPT2Config(
-                    vocab_size=len(bpe), n_embd=32, n_layer=2, n_head=4, n_positions=MAX_POSITIONS,
-                    bos_token_id=0, eos_token_id=0,
+                    vocab_size=len(bpe),
+                    n_embd=32,
+                    n_layer=2,
+                    n_head=4,
+                    n_positions=MAX_POSITIONS,
+                    bos_token_id=0,
+                    eos_token_id=0,
                 )
             ),
             bpe,
@@ -96,9 +102,16 @@ def tiny_model_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
         "llama": _save(
             LlamaForCausalLM(
                 LlamaConfig(
-                    vocab_size=len(bpe), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                    num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=MAX_POSITIONS,
-                    bos_token_id=0, eos_token_id=0, pad_token_id=0,
+                    vocab_size=len(bpe),
+                    hidden_size=32,
+                    intermediate_size=64,
+                    num_hidden_layers=2,
+                    num_attention_heads=4,
+                    num_key_value_heads=2,
+                    max_position_embeddings=MAX_POSITIONS,
+                    bos_token_id=0,
+                    eos_token_id=0,
+                    pad_token_id=0,
                 )
             ),
             bpe,
@@ -123,4 +136,3 @@ def annotator():
     from exbert_ls.annotate.words import SpacyAnnotator
 
     return SpacyAnnotator()
-

@@ -23,8 +23,30 @@ HARD_CASES = [
 ]
 
 SEGMENTS = st.sampled_from(
-    ["don’t", "can't", "well-known", "“quoted”", "https://a.b/c?d=1", "🙂", "👍🏽", "東京", "e\u0301",
-     "  ", "\n", "\t", "word", "Oz", "...", "—", "ß", "İ", "\u0000", "\u200b", "ﬁ", "½"]
+    [
+        "don’t",
+        "can't",
+        "well-known",
+        "“quoted”",
+        "https://a.b/c?d=1",
+        "🙂",
+        "👍🏽",
+        "東京",
+        "e\u0301",
+        "  ",
+        "\n",
+        "\t",
+        "word",
+        "Oz",
+        "...",
+        "—",
+        "ß",
+        "İ",
+        "\u0000",
+        "\u200b",
+        "ﬁ",
+        "½",
+    ]
 )
 TEXTS = st.lists(SEGMENTS, min_size=1, max_size=12).map(" ".join).filter(lambda s: s.strip())
 
@@ -42,7 +64,7 @@ def _check_invariants(runner, annotator, text: str) -> None:
     # each token appears in exactly one word's list, in order
     flat = [t for toks in alignment.word_tokens for t in toks]
     assert sorted(flat) == [t.index for t in acts.tokens if not t.special]
-    for w, toks in enumerate(alignment.word_tokens):
+    for toks in alignment.word_tokens:
         assert toks == sorted(toks)
         assert [int(alignment.piece_index[t]) for t in toks] == list(range(len(toks)))
     assert set(alignment.unaligned_words) == {w for w, toks in enumerate(alignment.word_tokens) if not toks}

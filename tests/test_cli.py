@@ -16,7 +16,9 @@ def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess
 
 
 def test_explain_json_payload(tiny_model_dirs):
-    proc = run_cli("explain", "The cat sat on the mat.", "--model", str(tiny_model_dirs["bert"]), "--json", "--mask", "2")
+    proc = run_cli(
+        "explain", "The cat sat on the mat.", "--model", str(tiny_model_dirs["bert"]), "--json", "--mask", "2"
+    )
     assert proc.returncode == 0, proc.stderr
     payload = json.loads(proc.stdout)
     L, H = payload["num_layers"], payload["num_heads"]
@@ -40,7 +42,9 @@ def test_explain_readable_summary(tiny_model_dirs):
 
 
 def test_explain_reads_stdin(tiny_model_dirs):
-    proc = run_cli("explain", "-", "--model", str(tiny_model_dirs["bert"]), "--no-annotate", stdin="From standard input.")
+    proc = run_cli(
+        "explain", "-", "--model", str(tiny_model_dirs["bert"]), "--no-annotate", stdin="From standard input."
+    )
     assert proc.returncode == 0, proc.stderr
     assert "input" in proc.stdout
 

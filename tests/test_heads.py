@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -36,7 +37,7 @@ def _sentence(words=WORDS, heads=HEADS, deps=DEPS, pieces=PIECES):
     for i, (w, h, d, n) in enumerate(zip(words, heads, deps, pieces)):
         ws.append(Word(i, w, pos, pos + len(w), dep=d, head=h, is_punct=not w.isalnum()))
         cuts = np.linspace(pos, pos + len(w), n + 1).round().astype(int)
-        for a, b in zip(cuts[:-1], cuts[1:]):
+        for a, b in itertools.pairwise(cuts):
             toks.append(Token(len(toks), text[a:b], int(a), int(b), False, 1000 + len(toks)))
         pos += len(w) + 1
     toks.append(Token(len(toks), "[SEP]", 0, 0, True, 102))
@@ -116,7 +117,7 @@ def test_baseline_picks_the_best_fixed_offset():
 
 
 def test_word_attention_sums_over_target_pieces_and_averages_over_source_pieces():
-    words, toks, alignment, special = _sentence()
+    words, toks, alignment, _special = _sentence()
     rng = np.random.default_rng(1)
     att = _random_attention(rng, 1, 1, len(toks))
     wa = word_attention(att, alignment, len(words))
@@ -193,7 +194,8 @@ def test_min_support_hides_rare_relations_and_descriptions_name_clear_relations(
     stats = sentence_head_stats(np.full((1, 1, t, t), 1.0 / t), special, alignment, words)
     assert summarize_heads(stats, min_support=2)["relations"] == []
     line = describe_head(
-        4, 10,
+        4,
+        10,
         {"entropy": 1.0, "to_special": 0.12, "to_punct": 0.0, "to_previous": 0.1, "to_next": 0.0, "to_self": 0.0},
         [{"relation": "amod", "direction": "dependent->head", "accuracy": 0.78, "baseline": 0.41}],
     )

@@ -4,11 +4,10 @@ beats the best fixed offset (Clark et al. 2019's comparison). The full table: do
 from __future__ import annotations
 
 import pytest
+from support import shared_path
 
 from exbert_ls.search import head_summaries
 from exbert_ls.store import CorpusDB, index_paths
-
-from support import shared_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared]
 
@@ -28,9 +27,7 @@ def ud_summary(tmp_path_factory, minilm):
 
 @pytest.mark.parametrize("relation", sorted(MARGINS))
 def test_best_head_beats_best_fixed_offset(ud_summary, relation):
-    entry = next(
-        r for r in ud_summary["relations"] if (r["relation"], r["direction"]) == (relation, "dependent->head")
-    )
+    entry = next(r for r in ud_summary["relations"] if (r["relation"], r["direction"]) == (relation, "dependent->head"))
     assert entry["support"] >= 1000  # UD dev has > 1,000 arcs of each
     best = entry["best"][0]
     assert best["accuracy"] - entry["baseline"] >= MARGINS[relation], entry

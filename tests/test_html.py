@@ -115,15 +115,27 @@ def test_write_creates_parent_directories(bundle: Path, tmp_path: Path) -> None:
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "exbert_ls", *args], capture_output=True, text=True, timeout=300, env={**os.environ, **env}
+        [sys.executable, "-m", "exbert_ls", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **env},
     )
 
 
 def test_cli_explain_html_writes_a_page_with_compact_attention(tiny_model_dirs, bundle: Path, tmp_path: Path) -> None:
     out = tmp_path / "page.html"
     text = "The cat sat on the mat."
-    proc = _cli("explain", text, "--model", str(tiny_model_dirs["bert"]), "--no-annotate", "--html", str(out),
-                env={BUNDLE_ENV: str(bundle)})
+    proc = _cli(
+        "explain",
+        text,
+        "--model",
+        str(tiny_model_dirs["bert"]),
+        "--no-annotate",
+        "--html",
+        str(out),
+        env={BUNDLE_ENV: str(bundle)},
+    )
     assert proc.returncode == 0, proc.stderr
     assert str(out) in proc.stderr and "L1:" in proc.stdout
     page = parse(out.read_text(encoding="utf-8"))
@@ -138,8 +150,16 @@ def test_cli_explain_html_writes_a_page_with_compact_attention(tiny_model_dirs, 
 
 
 def test_cli_explain_html_without_bundle_fails_cleanly(tiny_model_dirs, tmp_path: Path) -> None:
-    proc = _cli("explain", "The cat sat.", "--model", str(tiny_model_dirs["bert"]), "--no-annotate",
-                "--html", str(tmp_path / "page.html"), env={BUNDLE_ENV: str(tmp_path / "missing")})
+    proc = _cli(
+        "explain",
+        "The cat sat.",
+        "--model",
+        str(tiny_model_dirs["bert"]),
+        "--no-annotate",
+        "--html",
+        str(tmp_path / "page.html"),
+        env={BUNDLE_ENV: str(tmp_path / "missing")},
+    )
     assert proc.returncode == 2
     assert "npm run build" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "page.html").exists()

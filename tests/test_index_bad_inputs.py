@@ -91,7 +91,9 @@ def test_a_long_line_reaches_spacy_in_bounded_chunks(
 
     monkeypatch.setattr(nlp, "pipe", pipe)
     config = IndexConfig(chunk_chars=1000)
-    report = index_paths([tmp_path / "line.txt"], str(tmp_path / "db"), tiny_runners["bert"], annotator=annotator, config=config)
+    report = index_paths(
+        [tmp_path / "line.txt"], str(tmp_path / "db"), tiny_runners["bert"], annotator=annotator, config=config
+    )
     assert len(report.indexed) == 1
     assert len(longest) > 1 and max(longest) <= 1000
     assert report.sentences >= 150

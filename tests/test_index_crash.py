@@ -33,8 +33,22 @@ def _indexed(uri: str) -> int:
 
 def _index_command(corpus: Path, uri: str, model: Path) -> list[str]:
     return [
-        sys.executable, "-m", "exbert_ls", "index", str(corpus), "--db", uri, "--model", str(model),
-        "--quiet", "--batch-size", "4", "--pool-sentences", "8", "--flush-tokens", "100",
+        sys.executable,
+        "-m",
+        "exbert_ls",
+        "index",
+        str(corpus),
+        "--db",
+        uri,
+        "--model",
+        str(model),
+        "--quiet",
+        "--batch-size",
+        "4",
+        "--pool-sentences",
+        "8",
+        "--flush-tokens",
+        "100",
     ]
 
 

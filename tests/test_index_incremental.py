@@ -113,7 +113,10 @@ def test_rows_are_what_a_direct_run_computes(tmp_path: Path, bert: ModelRunner, 
                 word = words[r["word"]]
                 assert word["start"] <= r["start"] < r["end"] <= word["end"]
                 assert (r["pos"], r["dep"], r["head"], r["lemma"]) == (
-                    word["pos"], word["dep"], word["head"], word["lemma"]
+                    word["pos"],
+                    word["dep"],
+                    word["head"],
+                    word["lemma"],
                 )
 
 
@@ -299,8 +302,14 @@ def test_a_sentence_that_cannot_be_aligned_is_left_out_not_fatal(
 def test_progress_moves_within_one_file_and_ends_at_one(tmp_path: Path, bert: ModelRunner, annotator) -> None:
     (path,) = write_corpus(tmp_path / "c", docs=1, per_doc=12)
     seen: list[IndexProgress] = []
-    index_paths([path], str(tmp_path / "db"), bert, annotator=annotator, progress=seen.append,
-                config=IndexConfig(pool_sentences=2))
+    index_paths(
+        [path],
+        str(tmp_path / "db"),
+        bert,
+        annotator=annotator,
+        progress=seen.append,
+        config=IndexConfig(pool_sentences=2),
+    )
     fractions = [p.fraction for p in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert any(0.0 < f < 1.0 for f in fractions)  # not stuck at 0 until the file is done

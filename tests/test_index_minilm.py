@@ -49,7 +49,9 @@ def test_default_corpus_keeps_prose_and_drops_code() -> None:
     text = "\n".join(documents.values())
     assert ">>>" not in text and "::=" not in text and "+-----" not in text
     assert not re.search(r"^\s*(def|class) \w+\(", text, re.M)  # no code samples
-    assert "The \"for\" statement is used to iterate over the elements of a sequence" in documents["for"].replace("\n", " ")
+    assert 'The "for" statement is used to iterate over the elements of a sequence' in documents["for"].replace(
+        "\n", " "
+    )
     assert 150_000 < len(text) < 465_000
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from support import MAX_POSITIONS
 
 from exbert_ls.errors import (
     InputTooLongError,
@@ -14,8 +15,6 @@ from exbert_ls.errors import (
     UnsupportedModelError,
 )
 from exbert_ls.model.runner import ModelRunner
-
-from support import MAX_POSITIONS
 
 TEXT = "Dorothy lived in the midst of the great Kansas prairies."
 FAMILIES = ["bert", "distilbert", "gpt2", "llama"]
@@ -59,7 +58,9 @@ def _layer_outputs(runner: ModelRunner, text: str) -> list[torch.Tensor]:
     try:
         with torch.inference_mode():
             enc = runner.tokenizer(text, return_tensors="pt")
-            runner.base_model(**{k: v for k, v in enc.items() if k != "token_type_ids" or runner.info.model_type == "bert"})
+            runner.base_model(
+                **{k: v for k, v in enc.items() if k != "token_type_ids" or runner.info.model_type == "bert"}
+            )
     finally:
         for h in hooks:
             h.remove()

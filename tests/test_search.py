@@ -108,15 +108,22 @@ def test_matches_carry_context_and_summary(bert_db, tiny_runners):
     assert not any(m["token"]["text"] in ("[CLS]", "[SEP]") for m in result["matches"])
     frame = token_frame(bert_db)
     for m in result["matches"]:
-        words = json.loads(bert_db.sentences.search().where(f"sentence = {m['sentence']}")
-                           .limit(1).to_arrow().column("words_json")[0].as_py())
+        words = json.loads(
+            bert_db.sentences.search()
+            .where(f"sentence = {m['sentence']}")
+            .limit(1)
+            .to_arrow()
+            .column("words_json")[0]
+            .as_py()
+        )
         start, end = m["token"]["start"], m["token"]["end"]
         assert m["text"][start:end] in m["word"]["text"]
         w = next(i for i, word in enumerate(words) if word["start"] <= start < word["end"])
         assert m["word"]["pos"] == words[w]["pos"]
         assert m["left"] == (None if w == 0 else {k: words[w - 1][k] for k in ("text", "pos", "dep", "ent_type")})
-        assert m["right"] == (None if w + 1 == len(words) else
-                              {k: words[w + 1][k] for k in ("text", "pos", "dep", "ent_type")})
+        assert m["right"] == (
+            None if w + 1 == len(words) else {k: words[w + 1][k] for k in ("text", "pos", "dep", "ent_type")}
+        )
         ma = m["max_attended"]
         # head 1 of layer 1 is the only head chosen: its own argmax over the sentence's attention
         att = runner.run(m["text"], contexts=False).attention[0, 1, m["token"]["position"]]
@@ -259,8 +266,31 @@ def test_cli_search_and_heads(bert_db, tiny_model_dirs, capsys):
     from exbert_ls.cli import main
 
     model = str(tiny_model_dirs["bert"])
-    assert main(["search", TEXTS[1], "--db", bert_db.uri, "--token", "3", "--layer", "1",
-                 "--by", "context", "--heads", "0,2", "--k", "7", "--exact", "--json", "--model", model]) == 0
+    assert (
+        main(
+            [
+                "search",
+                TEXTS[1],
+                "--db",
+                bert_db.uri,
+                "--token",
+                "3",
+                "--layer",
+                "1",
+                "--by",
+                "context",
+                "--heads",
+                "0,2",
+                "--k",
+                "7",
+                "--exact",
+                "--json",
+                "--model",
+                model,
+            ]
+        )
+        == 0
+    )
     payload = json.loads(capsys.readouterr().out)
     assert payload["schema"] == "exbert.search/1" and len(payload["matches"]) == 7
     assert payload["query"]["heads"] == [0, 2] and payload["query"]["by"] == "context"
@@ -302,7 +332,10 @@ def test_cli_output_into_a_closed_pipe_is_quiet(bert_db):
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "exbert_ls", "heads", "--db", bert_db.uri, "--min-support", "1"],
-            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=300,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
         )
     finally:
         os.close(write_end)

@@ -12,7 +12,12 @@ TEXT = "First sentence here. The cat sat!  Next one?\n\nA new paragraph without 
 
 @pytest.mark.parametrize(
     "needle,expected",
-    [("cat", "The cat sat!"), ("First", "First sentence here."), ("Next", "Next one?"), ("new", "A new paragraph without end")],
+    [
+        ("cat", "The cat sat!"),
+        ("First", "First sentence here."),
+        ("Next", "Next one?"),
+        ("new", "A new paragraph without end"),
+    ],
 )
 def test_sentence_at(needle: str, expected: str):
     span = sentence_at(TEXT, TEXT.index(needle))

@@ -16,8 +16,18 @@ from exbert_ls.server.rpc import Cancelled, rpc_error
 
 
 def test_camel_case_keys_map_to_fields():
-    args = parse("x", ExplainArgs, ({"uri": "file:///a.txt", "range": {"start": {"line": 1, "character": 2},
-                                     "end": {"line": 1, "character": 5}}, "topK": 3, "format": "msgpack"},))
+    args = parse(
+        "x",
+        ExplainArgs,
+        (
+            {
+                "uri": "file:///a.txt",
+                "range": {"start": {"line": 1, "character": 2}, "end": {"line": 1, "character": 5}},
+                "topK": 3,
+                "format": "msgpack",
+            },
+        ),
+    )
     assert args.top_k == 3 and args.format == "msgpack" and args.range.end.character == 5
 
 
@@ -27,10 +37,14 @@ def test_camel_case_keys_map_to_fields():
         ({"text": "a", "topK": "3"}, "topK: expected an integer, got str '3'"),
         ({"text": "a", "topK": True}, "topK: expected an integer, got a boolean"),
         ({"text": "a", "top_k": 3}, "unknown keys ['top_k']"),
-        ({"text": "a", "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 1}}},
-         "'range' needs 'uri'"),
-        ({"uri": "file:///a", "range": {"start": {"line": 0}, "end": {"line": 0, "character": 1}}},
-         "range.start.character: required"),
+        (
+            {"text": "a", "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 1}}},
+            "'range' needs 'uri'",
+        ),
+        (
+            {"uri": "file:///a", "range": {"start": {"line": 0}, "end": {"line": 0, "character": 1}}},
+            "range.start.character: required",
+        ),
     ],
 )
 def test_bad_explain_arguments(data, message):

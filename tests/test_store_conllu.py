@@ -44,8 +44,10 @@ def test_gold_words_offsets_and_heads() -> None:
 
 
 def test_multiword_token_whose_parts_do_not_spell_it() -> None:
-    text = "# text = del mar\n1-2\tdel\t_\t_\t_\t_\t_\t_\t_\t_\n1\tde\tde\tADP\t_\t_\t3\tcase\t_\t_\n" \
-           "2\tel\tel\tDET\t_\t_\t3\tdet\t_\t_\n3\tmar\tmar\tNOUN\t_\t_\t0\troot\t_\t_\n"
+    text = (
+        "# text = del mar\n1-2\tdel\t_\t_\t_\t_\t_\t_\t_\t_\n1\tde\tde\tADP\t_\t_\t3\tcase\t_\t_\n"
+        "2\tel\tel\tDET\t_\t_\t3\tdet\t_\t_\n3\tmar\tmar\tNOUN\t_\t_\t0\troot\t_\t_\n"
+    )
     (sentence,) = conllu_sentences(text)
     de, el, mar = sentence.words
     assert (de.start, de.end) == (0, 3)  # the first part takes the surface span

@@ -57,7 +57,9 @@ def _sentence(n_words: int) -> Sentence:
     words, parts, offset = [], [], 0
     for i in range(n_words):
         token = f"w{i}ord"
-        words.append(Word(i, token, offset, offset + len(token), pos="NOUN", head=(i + 1) % n_words - (i + 1 == n_words)))
+        words.append(
+            Word(i, token, offset, offset + len(token), pos="NOUN", head=(i + 1) % n_words - (i + 1 == n_words))
+        )
         parts.append(token)
         offset += len(token) + 1
     return Sentence(" ".join(parts), tuple(words))

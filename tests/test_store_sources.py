@@ -28,8 +28,13 @@ def test_walk_reads_text_and_conllu_and_prunes_tool_folders(tmp_path: Path) -> N
     for name in ("a.txt", "b.md", "c.rst", "d.markdown", "e.text", "f.conllu", "sub/g.TXT"):
         _write(tmp_path / name)
     for pruned in (
-        ".git/x.txt", "node_modules/pkg/readme.md", "__pycache__/y.txt", "venv/lib/z.txt",
-        ".exbert/index/notes.txt", "db/tokens.lance/data/x.txt", ".pytest_cache/README.md",
+        ".git/x.txt",
+        "node_modules/pkg/readme.md",
+        "__pycache__/y.txt",
+        "venv/lib/z.txt",
+        ".exbert/index/notes.txt",
+        "db/tokens.lance/data/x.txt",
+        ".pytest_cache/README.md",
     ):
         _write(tmp_path / pruned)
     _write(tmp_path / "venv" / "pyvenv.cfg", "home = /usr\n")

@@ -65,9 +65,7 @@ def find_layers(base_model: nn.Module, model_type: str, num_layers: int) -> nn.M
     adapter = adapter_for(model_type)
     if adapter is not None:
         return _get(base_model, adapter.layers)  # type: ignore[return-value]
-    candidates = [
-        m for m in base_model.modules() if isinstance(m, nn.ModuleList) and len(m) == num_layers
-    ]
+    candidates = [m for m in base_model.modules() if isinstance(m, nn.ModuleList) and len(m) == num_layers]
     if len(candidates) != 1:
         raise UnsupportedModelError(
             f"cannot locate the {num_layers} transformer blocks of a {model_type!r} model; "
@@ -81,8 +79,7 @@ def find_output_projections(base_model: nn.Module, model_type: str) -> list[nn.M
     adapter = adapter_for(model_type)
     if adapter is None:
         raise UnsupportedModelError(
-            f"context vectors not supported for architecture {model_type!r}; "
-            f"supported: {', '.join(sorted(ADAPTERS))}"
+            f"context vectors not supported for architecture {model_type!r}; supported: {', '.join(sorted(ADAPTERS))}"
         )
     layers = _get(base_model, adapter.layers)
     return [_get(block, adapter.attn_output_projection) for block in layers]

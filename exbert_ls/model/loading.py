@@ -81,9 +81,7 @@ def load_pretrained(
     else:
         model_class = AutoModel
     try:
-        model = model_class.from_pretrained(
-            source, attn_implementation="eager", dtype=torch.float32, **common
-        )
+        model = model_class.from_pretrained(source, attn_implementation="eager", dtype=torch.float32, **common)
         tokenizer = AutoTokenizer.from_pretrained(source, **common)
     except (OSError, ValueError) as exc:
         raise _unknown(name, exc) from exc

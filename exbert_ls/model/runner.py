@@ -89,15 +89,11 @@ class ModelRunner:
         )
 
     @classmethod
-    def load(
-        cls, name: str = DEFAULT_MODEL, *, device: str = "cpu", trust_remote_code: bool = False
-    ) -> ModelRunner:
+    def load(cls, name: str = DEFAULT_MODEL, *, device: str = "cpu", trust_remote_code: bool = False) -> ModelRunner:
         """Load by embedded short name (``minilm``, ``smollm2``), local directory or hub id."""
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
-        model, tokenizer, source = load_pretrained(
-            name, device=device, trust_remote_code=trust_remote_code
-        )
+        model, tokenizer, source = load_pretrained(name, device=device, trust_remote_code=trust_remote_code)
         return cls(model, tokenizer, name=name, source=source)
 
     @staticmethod
@@ -156,9 +152,7 @@ class ModelRunner:
     def _capture(self, contexts: bool) -> Iterator[dict[str, list[torch.Tensor]]]:
         store: dict[str, list[torch.Tensor]] = {"resid_post": [], "z": []}
         handles = [
-            layer.register_forward_hook(
-                lambda _m, _i, out: store["resid_post"].append(_block_output(out))
-            )
+            layer.register_forward_hook(lambda _m, _i, out: store["resid_post"].append(_block_output(out)))
             for layer in self._layers
         ]
         if contexts:
@@ -245,8 +239,7 @@ class ModelRunner:
             raise InvalidInputError("text is empty or only whitespace")
         if (top_k or mask) and self.info.lm_head is None:
             raise NoLanguageModelHeadError(
-                f"model {self.info.name!r} has no LM head ({self.info.model_type} encoder): "
-                "no predictions or masking"
+                f"model {self.info.name!r} has no LM head ({self.info.model_type} encoder): no predictions or masking"
             )
         encoded = self._encode([text])
         n = int(encoded["attention_mask"][0].sum())

@@ -47,9 +47,7 @@ def _check_heads(heads: Sequence[int] | None, num_heads: int) -> tuple[int, ...]
         raise InvalidInputError("no heads chosen; give at least one head, or none for all heads")
     bad = [h for h in chosen if not 0 <= h < num_heads]
     if bad:
-        raise InvalidInputError(
-            f"head {bad[0]} is out of range: heads are numbered 0..{num_heads - 1} (0-based)"
-        )
+        raise InvalidInputError(f"head {bad[0]} is out of range: heads are numbered 0..{num_heads - 1} (0-based)")
     if len(set(chosen)) != len(chosen):
         raise InvalidInputError(f"heads {list(chosen)} repeat a head; give each head once")
     return tuple(sorted(chosen))

@@ -22,11 +22,21 @@ def readable_search(payload: dict[str, Any]) -> str:
         start, end = m["token"]["start"], m["token"]["end"]
         text = m["text"]
         lo, hi = max(0, start - 40), min(len(text), end + 40)
-        snippet = ("…" if lo else "") + text[lo:start] + "[" + text[start:end] + "]" + text[end:hi] + ("…" if hi < len(text) else "")
+        snippet = (
+            ("…" if lo else "")
+            + text[lo:start]
+            + "["
+            + text[start:end]
+            + "]"
+            + text[end:hi]
+            + ("…" if hi < len(text) else "")
+        )
         word = m["word"] or {}
         ma = m["max_attended"]
         attended = f"  → {ma['text']} ({ma['offset']:+d})" if ma else ""
-        out.append(f"{m['rank']:>3} {m['similarity']:.3f}  {word.get('pos', ''):<6}{word.get('dep', ''):<10}{snippet}{attended}")
+        out.append(
+            f"{m['rank']:>3} {m['similarity']:.3f}  {word.get('pos', ''):<6}{word.get('dep', ''):<10}{snippet}{attended}"
+        )
     s = payload["summary"]
     total = s["count"]
     out += [

@@ -90,7 +90,11 @@ class ExbertLanguageServer(LanguageServer):
     # ----------------------------------------------------------------- running
 
     async def run(
-        self, command: str, fn: Callable[[threading.Event], T], *, executor: Executor | None = None,
+        self,
+        command: str,
+        fn: Callable[[threading.Event], T],
+        *,
+        executor: Executor | None = None,
         link_cancel: Callable[[threading.Event], None] | None = None,
     ) -> T:
         """Run ``fn(cancel_event)`` on a worker thread; ``$/cancelRequest`` sets the event
@@ -218,9 +222,7 @@ def _register_lifecycle(server: ExbertLanguageServer) -> None:
         (r,) = lines.ranges([span.start], [span.end])
         return types.Hover(
             contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown),
-            range=types.Range(
-                start=types.Position(**r["start"]), end=types.Position(**r["end"])
-            ),
+            range=types.Range(start=types.Position(**r["start"]), end=types.Position(**r["end"])),
         )
 
 
@@ -328,9 +330,8 @@ async def _index(ls: ExbertLanguageServer, args: IndexArgs) -> dict[str, Any]:
         if token is None or (now - last[0] < PROGRESS_INTERVAL_S and p.fraction < 1):
             return
         last[0] = now
-        message = (
-            f"{p.files_done}/{p.files_total} files · {p.tokens:,} tokens · {p.tokens_per_s:,.0f} tokens/s"
-            + (f" · {p.current}" if p.current else "")
+        message = f"{p.files_done}/{p.files_total} files · {p.tokens:,} tokens · {p.tokens_per_s:,.0f} tokens/s" + (
+            f" · {p.current}" if p.current else ""
         )
         value = types.WorkDoneProgressReport(percentage=int(100 * p.fraction), message=message)
         ls.call_on_loop(progress.report, token, value)

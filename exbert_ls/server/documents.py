@@ -30,9 +30,7 @@ class Selected:
             raise InvalidInputError("'position' needs a document ('uri'); with 'text' give 'token'")
         offset = self.lines.offset(position.line, position.character) - self.offset
         if not 0 <= offset < len(self.text):
-            raise InvalidInputError(
-                f"position {position.line}:{position.character} is outside the selected range"
-            )
+            raise InvalidInputError(f"position {position.line}:{position.character} is outside the selected range")
         return offset
 
     def ranges(self, starts: list[int], ends: list[int]) -> list[dict[str, Any]]:

@@ -65,7 +65,9 @@ def query_token(acts: Any, args: SearchArgs, selected: Selected) -> int:
     count = len(acts.tokens)
     if args.token is not None:
         if args.token >= count:
-            raise InvalidInputError(f"token {args.token} is out of range: the selection has {count} tokens (0..{count - 1})")
+            raise InvalidInputError(
+                f"token {args.token} is out of range: the selection has {count} tokens (0..{count - 1})"
+            )
         return args.token
     if args.position is None:
         raise InvalidInputError("give 'token' (a model position) or 'position' (a document position)")
@@ -90,9 +92,7 @@ def search(state: ServerState, args: SearchArgs, selected: Selected, cancel: thr
     layer = args.layer if args.layer is not None else state.settings.layer_for(info.num_layers)
     lowest = 0 if args.by == "embedding" else 1
     if not lowest <= layer <= info.num_layers:
-        raise InvalidInputError(
-            f"layer {layer} is out of range for {args.by} search: {lowest}..{info.num_layers}"
-        )
+        raise InvalidInputError(f"layer {layer} is out of range for {args.by} search: {lowest}..{info.num_layers}")
     if args.heads is not None:
         bad = [h for h in args.heads if h >= info.num_heads]
         if bad:
@@ -106,9 +106,7 @@ def search(state: ServerState, args: SearchArgs, selected: Selected, cancel: thr
     )
     if selected.lines is not None:
         tok = acts.tokens[token]
-        result.setdefault("query", {})["range"] = (
-            None if tok.special else selected.ranges([tok.start], [tok.end])[0]
-        )
+        result.setdefault("query", {})["range"] = None if tok.special else selected.ranges([tok.start], [tok.end])[0]
     return result
 
 
@@ -127,8 +125,7 @@ def head_summary(state: ServerState, args: HeadSummaryArgs) -> dict[str, Any]:
     summary = dict(head_summaries(db))
     if args.layer is not None:
         summary["heads"] = [
-            h for h in summary["heads"]
-            if h["layer"] == args.layer and (args.head is None or h["head"] == args.head)
+            h for h in summary["heads"] if h["layer"] == args.layer and (args.head is None or h["head"] == args.head)
         ]
     return summary
 
@@ -198,9 +195,13 @@ def status(state: ServerState) -> dict[str, Any]:
         "device": runner.info.device if runner is not None else settings.device,
         "indexing": state.indexing.is_set(),
         "settings": {
-            "model": settings.model, "databasePath": settings.database_path,
-            "defaultLayer": settings.default_layer, "k": settings.k, "hover": settings.hover,
-            "device": settings.device, "preload": settings.preload,
+            "model": settings.model,
+            "databasePath": settings.database_path,
+            "defaultLayer": settings.default_layer,
+            "k": settings.k,
+            "hover": settings.hover,
+            "device": settings.device,
+            "preload": settings.preload,
         },
         "database": _database_status(state),
     }
@@ -209,8 +210,15 @@ def status(state: ServerState) -> dict[str, Any]:
 
 def _database_status(state: ServerState) -> dict[str, Any]:
     uri = state.database_uri()
-    out: dict[str, Any] = {"uri": uri, "open": False, "rows": None, "documents": None,
-                           "model": None, "head_summaries_current": None, "error": None}
+    out: dict[str, Any] = {
+        "uri": uri,
+        "open": False,
+        "rows": None,
+        "documents": None,
+        "model": None,
+        "head_summaries_current": None,
+        "error": None,
+    }
     if uri is None:
         out["error"] = "no database location: set exbert.databasePath or open a workspace folder"
         return out

@@ -52,9 +52,7 @@ class LineIndex:
         end (as the LSP specification says); a position inside a surrogate pair (or a
         multi-byte UTF-8 sequence) means the character it is part of."""
         if not 0 <= line < self.line_count:
-            raise InvalidInputError(
-                f"line {line} is out of range: the document has {self.line_count} lines (0-based)"
-            )
+            raise InvalidInputError(f"line {line} is out of range: the document has {self.line_count} lines (0-based)")
         if character < 0:
             raise InvalidInputError(f"character {character} is negative")
         start, end = int(self._starts[line]), int(self._ends[line])
@@ -80,7 +78,5 @@ class LineIndex:
         end_lines, end_chars = self.positions(ends)
         return [
             {"start": {"line": a, "character": b}, "end": {"line": c, "character": d}}
-            for a, b, c, d in zip(
-                start_lines.tolist(), start_chars.tolist(), end_lines.tolist(), end_chars.tolist()
-            )
+            for a, b, c, d in zip(start_lines.tolist(), start_chars.tolist(), end_lines.tolist(), end_chars.tolist())
         ]

@@ -135,16 +135,12 @@ class StatusArgs:
 def parse(command: str, cls: type[T], arguments: tuple[Any, ...]) -> T:
     """The attrs payload of a command's ``arguments`` list (zero or one JSON object)."""
     if len(arguments) > 1:
-        raise JsonRpcInvalidParams(
-            message=f"{command}: expected one argument object, got {len(arguments)} arguments"
-        )
+        raise JsonRpcInvalidParams(message=f"{command}: expected one argument object, got {len(arguments)} arguments")
     data = arguments[0] if arguments else {}
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise JsonRpcInvalidParams(
-            message=f"{command}: the argument must be a JSON object, got {type(data).__name__}"
-        )
+        raise JsonRpcInvalidParams(message=f"{command}: the argument must be a JSON object, got {type(data).__name__}")
     try:
         value = STRICT.structure(data, cls)
         if isinstance(value, Selection):

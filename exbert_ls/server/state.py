@@ -123,7 +123,10 @@ class ServerState:
             runner = ModelRunner.load(name, device=settings.device)
             log.info(
                 "loaded %s: %s, %d layers x %d heads",
-                name, runner.info.model_type, runner.info.num_layers, runner.info.num_heads,
+                name,
+                runner.info.model_type,
+                runner.info.num_layers,
+                runner.info.num_heads,
             )
             with self._lock:
                 self._runners[name] = runner
@@ -150,8 +153,7 @@ class ServerState:
         uri = self.database_uri()
         if uri is None:
             raise CorpusNotFoundError(
-                "no corpus database: open a workspace folder or set exbert.databasePath, "
-                "then run exbert.indexWorkspace"
+                "no corpus database: open a workspace folder or set exbert.databasePath, then run exbert.indexWorkspace"
             )
         runner = self.runner()
         key = (uri, runner.info.name)
@@ -220,4 +222,3 @@ class ServerState:
             while len(self._hover_runs) > HOVER_CACHE_SIZE:
                 self._hover_runs.popitem(last=False)
         return acts
-

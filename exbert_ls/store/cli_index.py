@@ -30,14 +30,21 @@ def add_index_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--db", default=None, help=f"database directory or URI (default $EXBERT_DB or {DEFAULT_DB})")
     p.add_argument("--model", default=None, help="model name/dir (default: the index's model, else minilm)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
-    p.add_argument("--ann", choices=("auto", "always", "never"), default="auto",
-                   help="LanceDB vector indexes: auto builds them from 300,000 token rows")
+    p.add_argument(
+        "--ann",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="LanceDB vector indexes: auto builds them from 300,000 token rows",
+    )
     p.add_argument("--batch-size", type=int, default=IndexConfig.batch_size, help="sentences per forward pass")
     p.add_argument("--flush-tokens", type=int, default=IndexConfig.flush_tokens, help="token rows per append")
-    p.add_argument("--pool-sentences", type=int, default=IndexConfig.pool_sentences,
-                   help="sentences length-sorted together before batching")
-    p.add_argument("--max-file-mb", type=float, default=IndexConfig.max_file_bytes / 2**20,
-                   help="skip larger files")
+    p.add_argument(
+        "--pool-sentences",
+        type=int,
+        default=IndexConfig.pool_sentences,
+        help="sentences length-sorted together before batching",
+    )
+    p.add_argument("--max-file-mb", type=float, default=IndexConfig.max_file_bytes / 2**20, help="skip larger files")
     p.add_argument("--overlap", action="store_true", help="annotate with spaCy in a background thread")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -78,15 +85,24 @@ def cmd_index(args: argparse.Namespace) -> int:
     cancel = threading.Event()
     bar: Any = None
     if not args.quiet:
-        bar = tqdm(total=100.0, unit="%", dynamic_ncols=True, file=sys.stderr,
-                   bar_format="{l_bar}{bar}| {elapsed}<{remaining}{postfix}")
+        bar = tqdm(
+            total=100.0,
+            unit="%",
+            dynamic_ncols=True,
+            file=sys.stderr,
+            bar_format="{l_bar}{bar}| {elapsed}<{remaining}{postfix}",
+        )
 
     def on_progress(p: IndexProgress) -> None:
         if bar is None:
             return
         bar.n = round(100.0 * p.fraction, 1)
-        bar.set_postfix(files=f"{p.files_done}/{p.files_total}", sentences=f"{p.sentences:,}",
-                        tok_s=f"{p.tokens_per_s:,.0f}", refresh=False)
+        bar.set_postfix(
+            files=f"{p.files_done}/{p.files_total}",
+            sentences=f"{p.sentences:,}",
+            tok_s=f"{p.tokens_per_s:,.0f}",
+            refresh=False,
+        )
         bar.refresh()
 
     def on_interrupt(_signum: int, _frame: object) -> None:
@@ -95,7 +111,9 @@ def cmd_index(args: argparse.Namespace) -> int:
         print("\nexbert: finishing the current append (Ctrl-C again to abort)", file=sys.stderr)
         cancel.set()
 
-    previous = signal.signal(signal.SIGINT, on_interrupt) if threading.current_thread() is threading.main_thread() else None
+    previous = (
+        signal.signal(signal.SIGINT, on_interrupt) if threading.current_thread() is threading.main_thread() else None
+    )
     try:
         report = index_paths(paths, uri, runner, progress=on_progress, cancel=cancel, config=config)
     finally:

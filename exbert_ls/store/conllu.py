@@ -76,23 +76,28 @@ def _sentence(lines: list[str]) -> Sentence | None:
         ident, form, lemma, upos, xpos, _feats, head, deprel, _deps, misc = cols[:10]
         space_after = "SpaceAfter=No" not in misc.split("|")
         if "-" in ident:
-            first, _, last = ident.partition("-")
+            _first, _, last = ident.partition("-")
             surfaces.append(_Surface(form, space_after, []))
             mwt_end = int(last)
             continue
         if "." in ident:
             continue  # empty node
-        row = _Row(int(ident), form, _value(lemma), _value(upos), _value(xpos),
-                   int(head) if head.isdigit() else 0, _value(deprel))
+        row = _Row(
+            int(ident),
+            form,
+            _value(lemma),
+            _value(upos),
+            _value(xpos),
+            int(head) if head.isdigit() else 0,
+            _value(deprel),
+        )
         if row.id <= mwt_end and surfaces:
             surfaces[-1].words.append(row)
         else:
             surfaces.append(_Surface(form, space_after, [row]))
     if not any(s.words for s in surfaces):
         return None
-    text = given_text if given_text else "".join(
-        s.form + (" " if s.space_after else "") for s in surfaces
-    ).strip()
+    text = given_text if given_text else "".join(s.form + (" " if s.space_after else "") for s in surfaces).strip()
     words: list[Word] = []
     cursor = 0
     for surface in surfaces:
@@ -103,8 +108,16 @@ def _sentence(lines: list[str]) -> Sentence | None:
         for lo, hi, row in _split(surface, start, end):
             words.append(
                 Word(
-                    index=row.id - 1, text=text[lo:hi], start=lo, end=hi, pos=row.upos, tag=row.xpos,
-                    dep=row.deprel, head=row.head - 1, lemma=row.lemma, is_punct=row.upos == "PUNCT",
+                    index=row.id - 1,
+                    text=text[lo:hi],
+                    start=lo,
+                    end=hi,
+                    pos=row.upos,
+                    tag=row.xpos,
+                    dep=row.deprel,
+                    head=row.head - 1,
+                    lemma=row.lemma,
+                    is_punct=row.upos == "PUNCT",
                 )
             )
     return Sentence(text, tuple(words))

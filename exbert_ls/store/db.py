@@ -30,8 +30,8 @@ from exbert_ls.store.schema import (
     head_stats_schema,
     meta_schema,
     sentences_schema,
-    tokens_schema,
     tokenizer_id,
+    tokens_schema,
 )
 
 
@@ -170,8 +170,7 @@ class CorpusDB:
     def document_states(self) -> dict[str, DocState]:
         rows = self.documents.search().select(list(documents_schema().names)).to_arrow().to_pylist()
         return {
-            r["doc"]: DocState(r["hash"], r["status"], r["reason"] or "", r["sentences"], r["tokens"])
-            for r in rows
+            r["doc"]: DocState(r["hash"], r["status"], r["reason"] or "", r["sentences"], r["tokens"]) for r in rows
         }
 
     def upsert_documents(self, rows: list[dict[str, Any]]) -> None:
@@ -179,12 +178,7 @@ class CorpusDB:
         if not rows:
             return
         data = pa.Table.from_pylist(rows, schema=documents_schema())
-        (
-            self.documents.merge_insert("doc")
-            .when_matched_update_all()
-            .when_not_matched_insert_all()
-            .execute(data)
-        )
+        (self.documents.merge_insert("doc").when_matched_update_all().when_not_matched_insert_all().execute(data))
 
     def delete_rows(self, docs: Iterable[str]) -> None:
         """Delete the data rows (tokens, sentences, head_stats) of ``docs``."""

@@ -91,9 +91,7 @@ def index_paths(
     run.report.removed = [doc for doc in gone if known[doc].status == INDEXED]
     run.index(found.sources, known)
     if not run.report.cancelled:
-        run.report.ann, run.report.ann_seconds = refresh_vector_indexes(
-            db.tokens, db.meta.num_layers, config.ann
-        )
+        run.report.ann, run.report.ann_seconds = refresh_vector_indexes(db.tokens, db.meta.num_layers, config.ann)
     run.report.seconds = time.perf_counter() - began
     return run.report
 

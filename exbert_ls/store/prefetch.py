@@ -15,7 +15,7 @@ T = TypeVar("T")
 _DONE = object()
 
 
-class prefetch(Generic[T]):  # noqa: N801 - used like a function
+class prefetch(Generic[T]):
     """``for item in prefetch(it, size=64)``: same items, same order; errors re-raised here.
 
     ``close()`` (or leaving a ``with`` block) stops the producer at its next item.

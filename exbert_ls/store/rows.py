@@ -112,9 +112,7 @@ class RowBuffer:
         for f in schema:
             if f.name in self._vectors:
                 flat = np.concatenate(self._vectors[f.name], axis=0)
-                arrays.append(
-                    pa.FixedSizeListArray.from_arrays(pa.array(flat.reshape(-1)), flat.shape[1])
-                )
+                arrays.append(pa.FixedSizeListArray.from_arrays(pa.array(flat.reshape(-1)), flat.shape[1]))
             else:
                 parts = self._columns.get(f.name, [])
                 values = np.concatenate(parts) if parts else np.array([])

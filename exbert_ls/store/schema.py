@@ -96,9 +96,7 @@ def tokenizer_id(runner: ModelRunner) -> str:
 
 def meta_schema() -> pa.Schema:
     types = {"str": pa.string(), "int": pa.int32(), "bool": pa.bool_()}
-    return pa.schema(
-        [pa.field(name, types[str(f.type)]) for name, f in IndexMeta.__dataclass_fields__.items()]
-    )
+    return pa.schema([pa.field(name, types[str(f.type)]) for name, f in IndexMeta.__dataclass_fields__.items()])
 
 
 def documents_schema() -> pa.Schema:
@@ -153,12 +151,9 @@ def tokens_schema(meta: IndexMeta) -> pa.Schema:
         ("piece", pa.int32()),
         *WORD_COLUMNS,
     ]
+    fields += [(hidden_column(layer), pa.list_(pa.float16(), meta.d_model)) for layer in range(meta.num_layers + 1)]
     fields += [
-        (hidden_column(layer), pa.list_(pa.float16(), meta.d_model)) for layer in range(meta.num_layers + 1)
-    ]
-    fields += [
-        (context_column(layer), pa.list_(pa.float16(), meta.context_width))
-        for layer in range(1, meta.num_layers + 1)
+        (context_column(layer), pa.list_(pa.float16(), meta.context_width)) for layer in range(1, meta.num_layers + 1)
     ]
     fields += [("max_att", pa.list_(pa.int16(), heads)), ("max_att_w", pa.list_(pa.float16(), heads))]
     return pa.schema(fields)

@@ -28,7 +28,18 @@ from exbert_ls.errors import UnreadableInputError, UnsupportedContentError
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".rst", ".rest"})
 CONLLU_SUFFIXES = frozenset({".conllu"})
 PRUNED_DIRS = frozenset(
-    {".git", ".hg", ".svn", "node_modules", "__pycache__", ".exbert", ".tox", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        "__pycache__",
+        ".exbert",
+        ".tox",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+    }
 )
 """Never walked: version control, dependencies, caches, and exbert's own database folder."""
 BINARY_SNIFF_BYTES = 8192
@@ -200,10 +211,7 @@ def read_source(source: Source, max_bytes: int) -> tuple[str, str]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UnsupportedContentError(
-            f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
-        ) from exc
+        raise UnsupportedContentError(f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from exc
     if not text.strip():
         raise UnsupportedContentError("empty")
     return digest, text
-

@@ -56,7 +56,9 @@ class RelationCounts:
     """Arcs counted."""
 
     def __add__(self, other: RelationCounts) -> RelationCounts:
-        return RelationCounts(self.correct + other.correct, self.baseline + other.baseline, self.support + other.support)
+        return RelationCounts(
+            self.correct + other.correct, self.baseline + other.baseline, self.support + other.support
+        )
 
 
 @dataclass
@@ -267,9 +269,7 @@ TOP_RANK = 3
 """A relation appears in a head's description only if the head is among this many best."""
 
 
-def summarize_heads(
-    stats: HeadStats, *, min_support: int = 20, top: int = 5, matrices: bool = False
-) -> dict[str, Any]:
+def summarize_heads(stats: HeadStats, *, min_support: int = 20, top: int = 5, matrices: bool = False) -> dict[str, Any]:
     """The ``exbert.heads/1`` payload: per head behaviour, relations it tracks and a
     one-line description; per relation the ``top`` best heads.
 
@@ -297,7 +297,11 @@ def summarize_heads(
             "baseline": round(baseline, 4),
             "baseline_offset": OFFSETS[b],
             "best": [
-                {"layer": int(i) // num_heads + 1, "head": int(i) % num_heads, "accuracy": round(float(accuracy.flat[i]), 4)}
+                {
+                    "layer": int(i) // num_heads + 1,
+                    "head": int(i) % num_heads,
+                    "accuracy": round(float(accuracy.flat[i]), 4),
+                }
                 for i in order
             ],
         }
@@ -356,9 +360,7 @@ def describe_head(layer: int, head: int, behaviour: dict[str, float], tracked: S
     or, failing one, the head's largest share and its entropy.
     """
     parts = [f"L{layer} H{head}"]
-    clear = [
-        r for r in tracked if r["accuracy"] - r["baseline"] >= CLEAR_MARGIN and r.get("rank", 0) < TOP_RANK
-    ]
+    clear = [r for r in tracked if r["accuracy"] - r["baseline"] >= CLEAR_MARGIN and r.get("rank", 0) < TOP_RANK]
     if clear:
         r = clear[0]
         arrow = f"{r['relation']} → its head" if r["direction"] == "dependent->head" else f"head → its {r['relation']}"

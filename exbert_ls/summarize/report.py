@@ -29,7 +29,9 @@ def relation_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (-r["support"], r["relation"], r["direction"]))
 
 
-def heads_markdown(payload: dict[str, Any], *, directions: tuple[str, ...] = ("dependent->head", "head->dependent")) -> str:
+def heads_markdown(
+    payload: dict[str, Any], *, directions: tuple[str, ...] = ("dependent->head", "head->dependent")
+) -> str:
     """A Markdown table of every relation with enough support (layers 1-based, heads 0-based)."""
     lines = [
         "| relation | direction | support | best head | accuracy % | baseline % (offset) | margin (points) |",

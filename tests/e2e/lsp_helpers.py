@@ -11,6 +11,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "exbert_ls.server"])
 
+
 def capabilities() -> types.ClientCapabilities:
     return types.ClientCapabilities(
         window=types.WindowClientCapabilities(work_done_progress=True, show_message=None),
@@ -99,10 +100,11 @@ async def first_progress_report(client: LanguageClient, timeout: float = 120.0) 
     deadline = loop.time() + timeout
     while loop.time() < deadline:
         for token, reports in client.progress_reports.items():
-            if str(token).startswith("exbert-index-") and any(
-                isinstance(r, types.WorkDoneProgressReport) for r in reports
+            if (
+                str(token).startswith("exbert-index-")
+                and any(isinstance(r, types.WorkDoneProgressReport) for r in reports)
+                and not isinstance(reports[-1], types.WorkDoneProgressEnd)
             ):
-                if not isinstance(reports[-1], types.WorkDoneProgressEnd):
-                    return str(token)
+                return str(token)
         await asyncio.sleep(0.02)
     raise TimeoutError("no progress report from the index job")

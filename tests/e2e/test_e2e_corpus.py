@@ -62,7 +62,9 @@ async def test_search_by_document_position(client: LanguageClient, indexed: dict
     rng = {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": len(line)}}
     at_cat = {"line": 1, "character": line.index("cat") + 1}
     result = await command(
-        client, "exbert.search", {"uri": uri, "range": rng, "position": at_cat, "by": "context", "heads": [0, 2], "k": 3}
+        client,
+        "exbert.search",
+        {"uri": uri, "range": rng, "position": at_cat, "by": "context", "heads": [0, 2], "k": 3},
     )
     assert result["query"]["by"] == "context" and result["query"]["heads"] == [0, 2]
     assert result["query"]["token_text"] == "cat"
@@ -102,11 +104,15 @@ async def test_hover_shows_heads_and_neighbours(client: LanguageClient, indexed:
     )
     slept = len(line[: line.index("slept")].encode("utf-16-le")) // 2  # after the emoji: +1 unit
     later = await client.text_document_hover_async(
-        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=2, character=slept))
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=2, character=slept)
+        )
     )
     assert later is not None and "`slept`" in later.contents.value
     assert later.range.start.character == slept
     blank = await client.text_document_hover_async(
-        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=1, character=0))
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=1, character=0)
+        )
     )
     assert blank is None

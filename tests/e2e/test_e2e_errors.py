@@ -31,7 +31,12 @@ BAD: list[tuple[str, str, list[Any], str]] = [
     ("blank text", "exbert.explain", [{"text": "   "}], "empty"),
     ("unknown uri", "exbert.explain", [{"uri": "file:///nowhere/missing.txt"}], "unknown document"),
     ("layer too high", "exbert.search", [{"text": "The cat.", "token": 1, "layer": 9}], "layer 9 is out of range"),
-    ("context layer 0", "exbert.search", [{"text": "The cat.", "token": 1, "layer": 0, "by": "context"}], "out of range"),
+    (
+        "context layer 0",
+        "exbert.search",
+        [{"text": "The cat.", "token": 1, "layer": 0, "by": "context"}],
+        "out of range",
+    ),
     ("head too high", "exbert.search", [{"text": "The cat.", "token": 1, "heads": [7]}], "head 7 is out of range"),
     ("token too high", "exbert.search", [{"text": "The cat.", "token": 99, "layer": 1}], "token 99 is out of range"),
     ("no token", "exbert.search", [{"text": "The cat.", "layer": 1}], "give 'token'"),

@@ -6,11 +6,11 @@ import base64
 
 import numpy as np
 import pytest
+from lsp_helpers import command, open_document, utf16_slice
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from exbert_ls.wire import decode_array, unpack
-from lsp_helpers import command, open_document, utf16_slice
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

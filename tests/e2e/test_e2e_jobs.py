@@ -42,7 +42,9 @@ async def test_ten_explains_answered_while_indexing_then_cancel_from_progress(fr
 async def test_cancel_request_stops_the_job(fresh_client: LanguageClient, corpus):
     client = fresh_client
     params = types.ExecuteCommandParams(command="exbert.indexWorkspace", arguments=[{"paths": [str(corpus)]}])
-    job = asyncio.ensure_future(client.protocol.send_request_async("workspace/executeCommand", params, msg_id="index-1"))
+    job = asyncio.ensure_future(
+        client.protocol.send_request_async("workspace/executeCommand", params, msg_id="index-1")
+    )
     await first_progress_report(client)
     client.cancel_request(types.CancelParams(id="index-1"))
     with pytest.raises(JsonRpcRequestCancelled):
