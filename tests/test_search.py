@@ -10,7 +10,9 @@ import pytest
 
 from exbert_ls.errors import EmptyIndexError, IndexMismatchError, InvalidInputError
 from exbert_ls.model.names import context_column
-from exbert_ls.search import clear_caches, search
+from exbert_ls.payloads.codec import to_wire
+from exbert_ls.search import clear_caches
+from exbert_ls.search import search as typed_search
 from exbert_ls.search.engine import token_frame
 from exbert_ls.store import CorpusDB, IndexConfig, index_paths
 
@@ -22,6 +24,11 @@ TEXTS = [
     "There were four walls, a floor and a roof, which made one room.",
     "The sun had baked the plowed land into a gray mass, with little cracks running through it.",
 ]
+
+
+def search(*args, **kwargs):
+    """The wire form of a search (what the CLI's --json and the server send)."""
+    return to_wire(typed_search(*args, **kwargs))
 
 
 def build_index(root: Path, runner, texts: list[str], annotator, *, ann: str = "never") -> CorpusDB:
@@ -221,7 +228,8 @@ def test_head_summaries_follow_the_documents_indexed(tmp_path, tiny_runners, ann
     uri = str(tmp_path / "index")
     index_paths([corpus], uri, runner, annotator=annotator)
     db = CorpusDB.open(uri)
-    first = head_summaries(db, min_support=1)
+    first = to_wire(head_summaries(db, min_support=1))
+    assert first["documents"] == 1 and first["complete"] is True and "current" not in first
     tokens = db.tokens.search().select(["special"]).limit(None).to_arrow().column("special").to_pylist()
     assert first["schema"] == "exbert.heads/1"
     assert first["sentences"] == db.sentences.count_rows()
@@ -231,12 +239,12 @@ def test_head_summaries_follow_the_documents_indexed(tmp_path, tiny_runners, ann
 
     (corpus / "b.txt").write_text("\n\n".join(TEXTS[3:]), encoding="utf-8")
     index_paths([corpus], uri, runner, annotator=annotator)
-    both = head_summaries(db, min_support=1)
+    both = to_wire(head_summaries(db, min_support=1))
     assert both["sentences"] == db.sentences.count_rows() > first["sentences"]
 
     (corpus / "b.txt").unlink()
     index_paths([corpus], uri, runner, annotator=annotator)
-    again = head_summaries(db, min_support=1)
+    again = to_wire(head_summaries(db, min_support=1))
     assert again["sentences"] == first["sentences"]
     assert again["heads"] == first["heads"]
 

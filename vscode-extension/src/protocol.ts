@@ -169,7 +169,8 @@ export interface HeadSummary {
 
 export interface HeadsPayload {
   schema: "exbert.heads/1";
-  current: boolean;
+  complete: boolean | null;
+  documents: number | null;
   sentences: number;
   tokens: number;
   heads: HeadSummary[];

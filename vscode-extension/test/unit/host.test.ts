@@ -162,11 +162,11 @@ describe("head summaries report", () => {
       layer, head: h, entropy: 2, to_special: 0.1, to_punct: 0, to_previous: 0.2, to_next: 0.3, to_self: 0,
       relations: [{ relation, direction: "dependent->head", accuracy, baseline: 0.4, baseline_offset: 1, support: 30 }], description: "",
     });
-    const md = headsMarkdown({ schema: "exbert.heads/1", current: false, sentences: 1000, tokens: 20000, relations: [], heads: [head(2, 1, "a|b", 0.9), head(1, 5, "det", 0.8)] });
+    const md = headsMarkdown({ schema: "exbert.heads/1", complete: false, documents: 3, sentences: 1000, tokens: 20000, relations: [], heads: [head(2, 1, "a|b", 0.9), head(1, 5, "det", 0.8)] });
     const rows = md.split("\n").filter((l) => l.startsWith("| L"));
     assert.deepEqual(rows.map((r) => r.slice(0, 8)), ["| L1 H5 ", "| L2 H1 "]);
     assert.match(rows[1], /a\\\|b/);
-    assert.match(md, /stale/);
+    assert.match(md, /incomplete/);
     assert.match(md, /1,000 sentences/);
   });
 });
