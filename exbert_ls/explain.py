@@ -64,15 +64,17 @@ def _plain_words(text: str) -> list[Word]:
     return [Word(i, m.group(), m.start(), m.end()) for i, m in enumerate(re.finditer(r"\S+", text))]
 
 
-def payload(explanation: Explanation, attention: AttentionEncoding = "list") -> ExplainResult:
-    """The explain result (``exbert.explain/1``, docs/payload.md)."""
+def payload(explanation: Explanation, attention: AttentionEncoding = "list", *, binary: bool = False) -> ExplainResult:
+    """The explain result (``exbert.explain/1``, docs/payload.md).
+
+    ``binary=True`` (for a msgpack document): encoded arrays carry their bytes, not base64 text."""
     acts = explanation.activations
     info = explanation.info
     att: EncodedArray | AttentionLists
     if attention == "list":
         att = np.round(acts.attention, 4).tolist()
     else:
-        att = encode_array(acts.attention, attention)
+        att = encode_array(acts.attention, attention, binary=binary)
     token_to_word = explanation.alignment.token_to_word.tolist()
     masked = set(acts.masked)
     return ExplainResult(

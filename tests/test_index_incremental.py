@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from payload_schema import validate
 
 from exbert_ls.errors import IndexMismatchError
 from exbert_ls.model.runner import ModelRunner
@@ -264,7 +265,7 @@ def test_cli_index_reports_json(tmp_path: Path, tiny_model_dirs: dict[str, Path]
     monkeypatch.setenv("EXBERT_DB", str(tmp_path / "envdb"))
     code = main(["index", str(tmp_path / "c"), "--model", str(tiny_model_dirs["bert"]), "--quiet", "--json"])
     assert code == 0
-    report = json.loads(capsys.readouterr().out)
+    report = validate("index", json.loads(capsys.readouterr().out))
     assert report["database"] == str(tmp_path / "envdb")
     assert len(report["indexed"]) == 2
     assert report["skipped"] == [[str(tmp_path / "c" / "bin.txt"), "binary file (NUL bytes)"]]

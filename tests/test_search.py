@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from payload_schema import validate
 
 from exbert_ls.errors import EmptyIndexError, IndexMismatchError, InvalidInputError
 from exbert_ls.model.names import context_column
@@ -299,7 +300,7 @@ def test_cli_search_and_heads(bert_db, tiny_model_dirs, capsys):
         )
         == 0
     )
-    payload = json.loads(capsys.readouterr().out)
+    payload = validate("search", json.loads(capsys.readouterr().out))
     assert payload["schema"] == "exbert.search/1" and len(payload["matches"]) == 7
     assert payload["query"]["heads"] == [0, 2] and payload["query"]["by"] == "context"
 
@@ -311,7 +312,7 @@ def test_cli_search_and_heads(bert_db, tiny_model_dirs, capsys):
     assert "layer 9 is out of range" in capsys.readouterr().err
 
     assert main(["heads", "--db", bert_db.uri, "--json", "--min-support", "1"]) == 0
-    heads = json.loads(capsys.readouterr().out)
+    heads = validate("heads", json.loads(capsys.readouterr().out))
     assert heads["schema"] == "exbert.heads/1" and len(heads["heads"]) == 8
     assert main(["heads", "--db", bert_db.uri, "--markdown", "--min-support", "1"]) == 0
     assert capsys.readouterr().out.startswith("| relation | direction |")

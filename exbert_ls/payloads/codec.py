@@ -14,7 +14,8 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from exbert_ls.payloads.common import wire_name
+from exbert_ls.payloads.common import EncodedArray, wire_name
+from exbert_ls.payloads.explain import AttentionLists
 
 T = TypeVar("T")
 
@@ -32,6 +33,13 @@ _converter.register_unstructure_hook_factory(
 )
 _converter.register_structure_hook_factory(
     attrs.has, lambda cls: make_dict_structure_fn(cls, _converter, _cattrs_forbid_extra_keys=True, **_renames(cls))
+)
+
+# unions cattrs cannot tell apart by itself: array bytes (text or binary), attention (lists or encoded)
+_converter.register_structure_hook(str | bytes, lambda value, _type: value)
+_converter.register_structure_hook(
+    EncodedArray | AttentionLists,
+    lambda value, _type: _converter.structure(value, EncodedArray) if isinstance(value, dict) else value,
 )
 
 

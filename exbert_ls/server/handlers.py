@@ -18,7 +18,7 @@ import attrs
 import numpy as np
 
 from exbert_ls.errors import ExbertError, InvalidInputError
-from exbert_ls.payloads.common import EncodedArray, MsgpackEnvelope, Position, Range
+from exbert_ls.payloads.common import MsgpackEnvelope, Position, Range
 from exbert_ls.payloads.explain import DocumentSpan, ExplainResult
 from exbert_ls.payloads.heads import HeadSummaries
 from exbert_ls.payloads.index import IndexResult
@@ -44,17 +44,14 @@ def explain(
     annotator = state.annotator() if args.annotate else None
     result = run_explain(runner, selected.text, mask=tuple(args.mask), top_k=args.top_k, annotator=annotator)
     check_cancelled(cancel)
-    body = payload(result, attention=args.attention)
+    # msgpack: arrays go as raw binary inside ONE document, packed once and base64'd once
+    # (JSON-RPC carries text); JSON: arrays as base64 text (docs/payload.md)
+    body = payload(result, attention=args.attention, binary=args.format == "msgpack")
     if selected.lines is not None:
         body = with_document_ranges(body, selected)
     if args.format == "json":
         return body
-    # the binary form of the array payload() just encoded (zlib once): base64 text -> bytes
-    encoded = body.attention
-    assert isinstance(encoded, EncodedArray) and isinstance(encoded.data, str)
-    binary = attrs.evolve(encoded, encoding="zlib", data=base64.b64decode(encoded.data))
-    packed = pack(attrs.evolve(body, attention=binary))
-    return MsgpackEnvelope(payload_schema=body.schema, data=base64.b64encode(packed).decode("ascii"))
+    return MsgpackEnvelope(payload_schema=body.schema, data=base64.b64encode(pack(body)).decode("ascii"))
 
 
 def _range(r: dict[str, Any]) -> Range:
