@@ -112,3 +112,10 @@ def test_generated_typescript_is_current():
         check=False,
     )
     assert proc.returncode == 0, proc.stderr + proc.stdout
+
+
+@pytest.mark.parametrize("name", ["explain-tiny-mlm.json", "explain-minilm-lists.json", "search-minilm.json"])
+def test_fixtures_round_trip_through_their_types(name):
+    data = json.loads((EXTENSION / "test" / "fixtures" / name).read_text(encoding="utf-8"))
+    cls = OUTPUTS[name.split("-")[0]]
+    assert to_wire(from_wire(data, cls)) == validate(name.split("-")[0], data)

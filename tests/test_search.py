@@ -242,6 +242,13 @@ def test_head_summaries_follow_the_documents_indexed(tmp_path, tiny_runners, ann
     index_paths([corpus], uri, runner, annotator=annotator)
     both = to_wire(head_summaries(db, min_support=1))
     assert both["sentences"] == db.sentences.count_rows() > first["sentences"]
+    assert both["documents"] == 2 and both["complete"] is True
+
+    # a live document without its statistics: the summary says so (no constant "current")
+    db.head_stats.delete(f"doc = '{corpus / 'b.txt'}'")
+    partial = to_wire(head_summaries(db, min_support=1))
+    assert partial["documents"] == 1 and partial["complete"] is False
+    assert partial["sentences"] == first["sentences"]
 
     (corpus / "b.txt").unlink()
     index_paths([corpus], uri, runner, annotator=annotator)
