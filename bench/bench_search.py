@@ -252,7 +252,7 @@ def payload_latency(uri: str, column: str, count: int, k: int) -> list[dict]:
             {
                 "scale": f"index {uri}",
                 "rows": db.num_tokens(),
-                "method": f"exbert search() payload ({result['query']['method']})",
+                "method": f"exbert search() payload ({result.query.method})",
                 "p50": statistics.median(times),
                 "p95": float(np.percentile(times, 95)),
                 "recall": float("nan"),

@@ -8,8 +8,10 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from exbert_ls.cli_schema import add_schema_parser
 from exbert_ls.errors import ExbertError, InvalidInputError
 from exbert_ls.model.embedded import DEFAULT_MODEL
+from exbert_ls.payloads.codec import to_wire
 from exbert_ls.store.cli_index import DEFAULT_DB, add_index_parser, default_db_uri
 
 Handler = Callable[[argparse.Namespace], int]
@@ -42,10 +44,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.html:
         from exbert_ls.html import write_standalone_html
 
-        out = write_standalone_html(args.html, payload(result, attention="uint8"))
+        out = write_standalone_html(args.html, to_wire(payload(result, attention="uint8")))
         print(f"exbert: wrote {out} (open it in a browser)", file=sys.stderr)
     if args.json:
-        json.dump(payload(result), sys.stdout)
+        json.dump(to_wire(payload(result)), sys.stdout)
         sys.stdout.write("\n")
     else:
         print(readable_summary(result))
@@ -68,7 +70,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     db = CorpusDB.open(uri, runner=runner)
     query = runner.run(text, contexts=args.by == "context")
     result = search(db, runner, query, args.token, args.layer, by=args.by, heads=args.heads, k=args.k, exact=args.exact)
-    print(json.dumps(result) if args.json else readable_search(result))
+    wire = to_wire(result)  # the renderers read the wire form, as the panel does
+    print(json.dumps(wire) if args.json else readable_search(wire))
     return 0
 
 
@@ -77,7 +80,7 @@ def cmd_heads(args: argparse.Namespace) -> int:
     from exbert_ls.store.db import CorpusDB
     from exbert_ls.summarize.report import heads_markdown, readable_heads
 
-    payload = head_summaries(CorpusDB.open(default_db_uri(args.db)), min_support=args.min_support)
+    payload = to_wire(head_summaries(CorpusDB.open(default_db_uri(args.db)), min_support=args.min_support))
     if args.json:
         print(json.dumps(payload))
     else:
@@ -134,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_explain)
     _add_search_parsers(sub)
     add_index_parser(sub)
+    add_schema_parser(sub)
     return parser
 
 

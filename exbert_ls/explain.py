@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -11,9 +11,19 @@ from exbert_ls.annotate.align import Alignment, align
 from exbert_ls.annotate.words import SpacyAnnotator, Word
 from exbert_ls.model.activations import Activations, ModelInfo
 from exbert_ls.model.runner import ModelRunner
+from exbert_ls.payloads.common import EncodedArray
+from exbert_ls.payloads.explain import (
+    EXPLAIN_SCHEMA,
+    AttentionLists,
+    ExplainResult,
+    ExplainToken,
+    ExplainWord,
+    ModelDescription,
+    TokenPrediction,
+)
 from exbert_ls.wire import encode_array
 
-PAYLOAD_SCHEMA = "exbert.explain/1"
+PAYLOAD_SCHEMA = EXPLAIN_SCHEMA
 AttentionEncoding = Literal["list", "float16", "uint8"]
 
 
@@ -54,31 +64,43 @@ def _plain_words(text: str) -> list[Word]:
     return [Word(i, m.group(), m.start(), m.end()) for i, m in enumerate(re.finditer(r"\S+", text))]
 
 
-def payload(explanation: Explanation, attention: AttentionEncoding = "list") -> dict[str, Any]:
-    """The explain payload (documented in docs/payload.md)."""
+def payload(explanation: Explanation, attention: AttentionEncoding = "list", *, binary: bool = False) -> ExplainResult:
+    """The explain result (``exbert.explain/1``, docs/payload.md).
+
+    ``binary=True`` (for a msgpack document): encoded arrays carry their bytes, not base64 text."""
     acts = explanation.activations
     info = explanation.info
-    att: Any
+    att: EncodedArray | AttentionLists
     if attention == "list":
         att = np.round(acts.attention, 4).tolist()
     else:
-        att = encode_array(acts.attention, attention)
+        att = encode_array(acts.attention, attention, binary=binary)
     token_to_word = explanation.alignment.token_to_word.tolist()
-    return {
-        "schema": PAYLOAD_SCHEMA,
-        "model": asdict(info),
-        "num_layers": info.num_layers,
-        "num_heads": info.num_heads,
-        "causal": info.causal,
-        "text": acts.text,
-        "tokens": [
-            {**asdict(tok), "word": token_to_word[tok.index], "masked": tok.index in acts.masked} for tok in acts.tokens
+    masked = set(acts.masked)
+    return ExplainResult(
+        model=model_description(info),
+        num_layers=info.num_layers,
+        num_heads=info.num_heads,
+        causal=info.causal,
+        text=acts.text,
+        tokens=[
+            ExplainToken(**asdict(tok), word=token_to_word[tok.index], masked=tok.index in masked)
+            for tok in acts.tokens
         ],
-        "words": [{**asdict(w), "tokens": explanation.alignment.word_tokens[w.index]} for w in explanation.words],
-        "attention": att,
-        "predictions": (
-            [[asdict(p) for p in row] for row in acts.predictions] if acts.predictions is not None else None
+        words=[
+            ExplainWord(**asdict(w), tokens=list(explanation.alignment.word_tokens[w.index])) for w in explanation.words
+        ],
+        attention=att,
+        predictions=(
+            [[TokenPrediction(token=p.token, probability=p.probability) for p in row] for row in acts.predictions]
+            if acts.predictions is not None
+            else None
         ),
-        "masked": list(acts.masked),
-        "notes": explanation.notes,
-    }
+        masked=list(acts.masked),
+        notes=list(explanation.notes),
+    )
+
+
+def model_description(info: ModelInfo) -> ModelDescription:
+    """The payload form of a runner's :class:`ModelInfo`."""
+    return ModelDescription(**asdict(info))

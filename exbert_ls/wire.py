@@ -1,6 +1,7 @@
 """Compact array encoding for payloads (LSP is JSON; the panel decodes).
 
-An encoded array is ``{"dtype", "shape", "encoding", "data"}``:
+An encoded array is :class:`exbert_ls.payloads.common.EncodedArray` (``dtype``, ``shape``,
+``encoding``, ``data``, ``scale``):
 
 * ``dtype``: ``float16``, ``float32`` or ``uint8`` (``uint8`` carries ``scale``: value = byte * scale,
   used for attention weights in [0, 1], error <= 1/510);
@@ -17,19 +18,20 @@ from __future__ import annotations
 
 import base64
 import zlib
-from typing import Any, Literal
+from typing import Any
 
+import attrs
 import msgpack
 import numpy as np
 
 from exbert_ls.errors import InvalidInputError
-
-WireDtype = Literal["float16", "float32", "uint8"]
+from exbert_ls.payloads.codec import to_wire
+from exbert_ls.payloads.common import ArrayEncoding, EncodedArray, WireDtype
 
 
 def encode_array(
     array: np.ndarray, dtype: WireDtype = "float16", *, compress: bool = True, binary: bool = False
-) -> dict[str, Any]:
+) -> EncodedArray:
     if dtype == "uint8":
         scale = 1.0 / 255.0
         raw = np.clip(np.rint(np.asarray(array, dtype=np.float32) / scale), 0, 255).astype("<u1").tobytes()
@@ -38,22 +40,20 @@ def encode_array(
         raw = np.ascontiguousarray(array, dtype="<f2" if dtype == "float16" else "<f4").tobytes()
     if compress:
         raw = zlib.compress(raw, level=6)
+    encoding: ArrayEncoding
+    data: str | bytes
     if binary:
         encoding, data = ("zlib" if compress else "raw"), raw
     else:
         encoding, data = ("zlib+base64" if compress else "base64"), base64.b64encode(raw).decode("ascii")
-    encoded: dict[str, Any] = {
-        "dtype": dtype,
-        "shape": list(np.shape(array)),
-        "encoding": encoding,
-        "data": data,
-    }
-    if scale is not None:
-        encoded["scale"] = scale
-    return encoded
+    return EncodedArray(dtype=dtype, shape=list(np.shape(array)), encoding=encoding, data=data, scale=scale)
 
 
-def decode_array(encoded: dict[str, Any]) -> np.ndarray:
+def decode_array(encoded: EncodedArray | dict[str, Any]) -> np.ndarray:
+    """The float32 array of an encoded one (typed, or its wire dict)."""
+    if isinstance(encoded, EncodedArray):
+        encoded = to_wire(encoded)
+    assert isinstance(encoded, dict)
     try:
         encoding = encoded["encoding"]
         if encoding not in ("base64", "zlib+base64", "raw", "zlib"):
@@ -66,12 +66,14 @@ def decode_array(encoded: dict[str, Any]) -> np.ndarray:
         values = np.frombuffer(raw, dtype=dtype).reshape(encoded["shape"])
     except (KeyError, ValueError, TypeError, zlib.error) as exc:
         raise InvalidInputError(f"malformed encoded array: {exc}") from exc
-    if "scale" in encoded:
+    if encoded.get("scale") is not None:
         return values.astype(np.float32) * np.float32(encoded["scale"])
     return values.astype(np.float32)
 
 
 def _to_msgpack(obj: Any) -> Any:
+    if attrs.has(type(obj)):
+        return to_wire(obj)
     if isinstance(obj, np.ndarray):
         return {"__ndarray__": True, "dtype": obj.dtype.str, "shape": list(obj.shape), "data": obj.tobytes()}
     if isinstance(obj, np.generic):
@@ -80,7 +82,8 @@ def _to_msgpack(obj: Any) -> Any:
 
 
 def pack(payload: Any) -> bytes:
-    """msgpack bytes of a payload; numpy arrays become raw little-endian binary."""
+    """msgpack bytes of a payload (typed payloads via ``to_wire``: their ``bytes`` stay binary);
+    numpy arrays become raw little-endian binary."""
     return msgpack.packb(payload, default=_to_msgpack, use_bin_type=True)
 
 

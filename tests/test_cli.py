@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from payload_schema import validate
 
 
 def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -20,7 +21,7 @@ def test_explain_json_payload(tiny_model_dirs):
         "explain", "The cat sat on the mat.", "--model", str(tiny_model_dirs["bert"]), "--json", "--mask", "2"
     )
     assert proc.returncode == 0, proc.stderr
-    payload = json.loads(proc.stdout)
+    payload = validate("explain", json.loads(proc.stdout))
     L, H = payload["num_layers"], payload["num_heads"]
     T = len(payload["tokens"])
     assert (L, H) == (2, 4)

@@ -12,6 +12,7 @@ from exbert_ls.annotate.align import align
 from exbert_ls.annotate.words import Word
 from exbert_ls.errors import InvalidInputError
 from exbert_ls.model.activations import Token
+from exbert_ls.payloads.heads import BestHead, HeadRelation
 from exbert_ls.summarize.heads import (
     OFFSETS,
     HeadStats,
@@ -70,10 +71,10 @@ def test_previous_token_head_is_reported_at_100_percent():
     assert means["to_previous"][0, 0] == pytest.approx(1.0 / t)
     assert means["entropy"][0, 0] == pytest.approx(np.log(t))
     payload = summarize_heads(stats, min_support=1)
-    head = next(h for h in payload["heads"] if (h["layer"], h["head"]) == (2, 2))
-    assert head["to_previous"] == 1.0
-    assert "100 % to previous token" in head["description"]
-    assert head["description"].startswith("L2 H2")
+    head = next(h for h in payload.heads if (h.layer, h.head) == (2, 2))
+    assert head.to_previous == 1.0
+    assert "100 % to previous token" in head.description
+    assert head.description.startswith("L2 H2")
 
 
 def test_head_that_attends_to_the_dependency_head_scores_100_percent():
@@ -98,10 +99,10 @@ def test_head_that_attends_to_the_dependency_head_scores_100_percent():
     assert stats.relations[("det", "dependent->head")].correct[0, 0] == 0  # the -> dog
 
     payload = summarize_heads(stats, min_support=1)
-    det = next(r for r in payload["relations"] if (r["relation"], r["direction"]) == ("det", "dependent->head"))
-    assert det["best"][0] == {"layer": 1, "head": 1, "accuracy": 1.0}
+    det = next(r for r in payload.relations if (r.relation, r.direction) == ("det", "dependent->head"))
+    assert det.best[0] == BestHead(layer=1, head=1, accuracy=1.0)
     # baseline: "the" -> "dog" is offset +2
-    assert det["baseline"] == 1.0 and det["baseline_offset"] == 2
+    assert det.baseline == 1.0 and det.baseline_offset == 2
 
 
 def test_baseline_picks_the_best_fixed_offset():
@@ -192,11 +193,22 @@ def test_min_support_hides_rare_relations_and_descriptions_name_clear_relations(
     words, toks, alignment, special = _sentence()
     t = len(toks)
     stats = sentence_head_stats(np.full((1, 1, t, t), 1.0 / t), special, alignment, words)
-    assert summarize_heads(stats, min_support=2)["relations"] == []
+    assert summarize_heads(stats, min_support=2).relations == []
     line = describe_head(
         4,
         10,
         {"entropy": 1.0, "to_special": 0.12, "to_punct": 0.0, "to_previous": 0.1, "to_next": 0.0, "to_self": 0.0},
-        [{"relation": "amod", "direction": "dependent->head", "accuracy": 0.78, "baseline": 0.41}],
+        [
+            HeadRelation(
+                relation="amod",
+                direction="dependent->head",
+                accuracy=0.78,
+                baseline=0.41,
+                baseline_offset=1,
+                support=30,
+                rank=0,
+                z=4.0,
+            )
+        ],
     )
     assert line.startswith("L4 H10 · amod → its head 78 % (baseline 41 %)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from support import shared_path
 
+from exbert_ls.payloads.codec import to_wire
 from exbert_ls.search import head_summaries
 from exbert_ls.store import CorpusDB, index_paths
 
@@ -22,7 +23,7 @@ def ud_summary(tmp_path_factory, minilm):
     conllu = shared_path("ud/en_ewt-ud-dev.conllu")
     uri = str(tmp_path_factory.mktemp("ud") / "index")
     index_paths([conllu], uri, minilm)
-    return head_summaries(CorpusDB.open(uri, runner=minilm))
+    return to_wire(head_summaries(CorpusDB.open(uri, runner=minilm)))
 
 
 @pytest.mark.parametrize("relation", sorted(MARGINS))

@@ -65,7 +65,7 @@ def test_bad_inputs_are_skipped_with_reasons_and_good_rows_survive(
     }
     assert sorted(report.unchanged) == sorted(str(p) for p in good)
     assert report.indexed == [] and report.removed == []
-    summary = report.summary()
+    summary = report.describe()
     assert "skipped 8" in summary and "skipped 1 × binary file (NUL bytes)" in summary
     db = CorpusDB.open(uri)
     assert verify(db) == []

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from payload_schema import validate
 
 from exbert_ls.errors import IndexMismatchError
 from exbert_ls.model.runner import ModelRunner
@@ -264,8 +265,8 @@ def test_cli_index_reports_json(tmp_path: Path, tiny_model_dirs: dict[str, Path]
     monkeypatch.setenv("EXBERT_DB", str(tmp_path / "envdb"))
     code = main(["index", str(tmp_path / "c"), "--model", str(tiny_model_dirs["bert"]), "--quiet", "--json"])
     assert code == 0
-    report = json.loads(capsys.readouterr().out)
-    assert report["db"] == str(tmp_path / "envdb")
+    report = validate("index", json.loads(capsys.readouterr().out))
+    assert report["database"] == str(tmp_path / "envdb")
     assert len(report["indexed"]) == 2
     assert report["skipped"] == [[str(tmp_path / "c" / "bin.txt"), "binary file (NUL bytes)"]]
     # the model defaults to the one that built the index
@@ -293,7 +294,7 @@ def test_a_sentence_that_cannot_be_aligned_is_left_out_not_fatal(
     uri = str(tmp_path / "db")
     report = index_paths([tmp_path / "c"], uri, bert, annotator=annotator)
     assert len(report.indexed) == 1 and len(report.dropped) == 1
-    assert "no words" in report.dropped[0][1] and "left out 1 sentences" in report.summary()
+    assert "no words" in report.dropped[0][1] and "left out 1 sentences" in report.describe()
     db = CorpusDB.open(uri)
     assert verify(db) == []
     assert db.sentences.count_rows() == len(calls) - 1

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from payload_schema import validate
 
 from exbert_ls.errors import EmptyIndexError, IndexMismatchError, InvalidInputError
 from exbert_ls.model.names import context_column
-from exbert_ls.search import clear_caches, search
+from exbert_ls.payloads.codec import to_wire
+from exbert_ls.search import clear_caches
+from exbert_ls.search import search as typed_search
 from exbert_ls.search.engine import token_frame
 from exbert_ls.store import CorpusDB, IndexConfig, index_paths
 
@@ -22,6 +25,11 @@ TEXTS = [
     "There were four walls, a floor and a roof, which made one room.",
     "The sun had baked the plowed land into a gray mass, with little cracks running through it.",
 ]
+
+
+def search(*args, **kwargs):
+    """The wire form of a search (what the CLI's --json and the server send)."""
+    return to_wire(typed_search(*args, **kwargs))
 
 
 def build_index(root: Path, runner, texts: list[str], annotator, *, ann: str = "never") -> CorpusDB:
@@ -221,7 +229,8 @@ def test_head_summaries_follow_the_documents_indexed(tmp_path, tiny_runners, ann
     uri = str(tmp_path / "index")
     index_paths([corpus], uri, runner, annotator=annotator)
     db = CorpusDB.open(uri)
-    first = head_summaries(db, min_support=1)
+    first = to_wire(head_summaries(db, min_support=1))
+    assert first["documents"] == 1 and first["complete"] is True and "current" not in first
     tokens = db.tokens.search().select(["special"]).limit(None).to_arrow().column("special").to_pylist()
     assert first["schema"] == "exbert.heads/1"
     assert first["sentences"] == db.sentences.count_rows()
@@ -231,12 +240,19 @@ def test_head_summaries_follow_the_documents_indexed(tmp_path, tiny_runners, ann
 
     (corpus / "b.txt").write_text("\n\n".join(TEXTS[3:]), encoding="utf-8")
     index_paths([corpus], uri, runner, annotator=annotator)
-    both = head_summaries(db, min_support=1)
+    both = to_wire(head_summaries(db, min_support=1))
     assert both["sentences"] == db.sentences.count_rows() > first["sentences"]
+    assert both["documents"] == 2 and both["complete"] is True
+
+    # a live document without its statistics: the summary says so (no constant "current")
+    db.head_stats.delete(f"doc = '{corpus / 'b.txt'}'")
+    partial = to_wire(head_summaries(db, min_support=1))
+    assert partial["documents"] == 1 and partial["complete"] is False
+    assert partial["sentences"] == first["sentences"]
 
     (corpus / "b.txt").unlink()
     index_paths([corpus], uri, runner, annotator=annotator)
-    again = head_summaries(db, min_support=1)
+    again = to_wire(head_summaries(db, min_support=1))
     assert again["sentences"] == first["sentences"]
     assert again["heads"] == first["heads"]
 
@@ -291,7 +307,7 @@ def test_cli_search_and_heads(bert_db, tiny_model_dirs, capsys):
         )
         == 0
     )
-    payload = json.loads(capsys.readouterr().out)
+    payload = validate("search", json.loads(capsys.readouterr().out))
     assert payload["schema"] == "exbert.search/1" and len(payload["matches"]) == 7
     assert payload["query"]["heads"] == [0, 2] and payload["query"]["by"] == "context"
 
@@ -303,7 +319,7 @@ def test_cli_search_and_heads(bert_db, tiny_model_dirs, capsys):
     assert "layer 9 is out of range" in capsys.readouterr().err
 
     assert main(["heads", "--db", bert_db.uri, "--json", "--min-support", "1"]) == 0
-    heads = json.loads(capsys.readouterr().out)
+    heads = validate("heads", json.loads(capsys.readouterr().out))
     assert heads["schema"] == "exbert.heads/1" and len(heads["heads"]) == 8
     assert main(["heads", "--db", bert_db.uri, "--markdown", "--min-support", "1"]) == 0
     assert capsys.readouterr().out.startswith("| relation | direction |")

@@ -8,13 +8,20 @@ import shutil
 import numpy as np
 import pytest
 
-from exbert_ls.search import clear_caches, search
+from exbert_ls.payloads.codec import to_wire
+from exbert_ls.search import clear_caches
+from exbert_ls.search import search as typed_search
 from exbert_ls.store import CorpusDB, default_corpus_paths, index_paths
 from exbert_ls.store.ann import index_config
 
 pytestmark = pytest.mark.slow
 
 SAMPLE_BYTES = 30_000
+
+
+def search(*args, **kwargs):
+    """The wire form of a search (what the CLI's --json and the server send)."""
+    return to_wire(typed_search(*args, **kwargs))
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,9 @@ def test_binary_arrays_round_trip_through_msgpack(dtype: str, compress: bool, en
     rng = np.random.default_rng(2)
     att = rng.dirichlet(np.ones(9), size=(2, 3, 9)).astype(np.float32)
     encoded = encode_array(att, dtype, compress=compress, binary=True)  # type: ignore[arg-type]
-    assert encoded["encoding"] == encoding and isinstance(encoded["data"], bytes)
+    assert encoded.encoding == encoding and isinstance(encoded.data, bytes)
     text_form = encode_array(att, dtype, compress=compress)  # type: ignore[arg-type]
-    assert base64.b64decode(text_form["data"]) == encoded["data"]
+    assert base64.b64decode(text_form.data) == encoded.data
     restored = unpack(pack({"attention": encoded}))["attention"]
     np.testing.assert_array_equal(decode_array(restored), decode_array(text_form))
 

@@ -24,7 +24,7 @@ def test_attention_of_40_tokens_is_compact():
     logits = rng.normal(size=(6, 12, 40, 40)) * 4
     att = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
     encoded = encode_array(att, "uint8")
-    assert len(encoded["data"]) < 150_000
+    assert len(encoded.data) < 150_000
 
 
 def test_malformed_is_an_input_error():

@@ -6,4 +6,18 @@ from them lands in ``$defs``. Add a line here when a command gains a result.
 
 from __future__ import annotations
 
-OUTPUTS: dict[str, type] = {}
+from exbert_ls.payloads.common import MsgpackEnvelope
+from exbert_ls.payloads.explain import ExplainResult
+from exbert_ls.payloads.heads import HeadSummaries
+from exbert_ls.payloads.index import IndexResult
+from exbert_ls.payloads.search import SearchResult
+from exbert_ls.payloads.status import StatusResult
+
+OUTPUTS: dict[str, type] = {
+    "explain": ExplainResult,
+    "msgpack": MsgpackEnvelope,
+    "search": SearchResult,
+    "heads": HeadSummaries,
+    "status": StatusResult,
+    "index": IndexResult,
+}

@@ -9,17 +9,19 @@ from typing import Any
 
 from exbert_ls.errors import IndexMismatchError, InvalidInputError, StaleIndexError
 from exbert_ls.model.activations import Activations
+from exbert_ls.payloads.codec import to_wire
+from exbert_ls.payloads.heads import HeadSummaries
+from exbert_ls.payloads.search import SearchQuery, SearchResult
 from exbert_ls.search.cache import ByteLRU
 from exbert_ls.search.engine import DEFAULT_CONFIG, SearchConfig, token_frame, top_k
 from exbert_ls.search.matches import build_matches, summarize_matches
 from exbert_ls.search.query import SearchBy, query_vector
 from exbert_ls.summarize.heads import HeadStats, summarize_heads
 
-SEARCH_SCHEMA = "exbert.search/1"
 MAX_K = 1000
 
 _fingerprints: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
-_summaries: ByteLRU[dict[str, Any]] = ByteLRU(64 << 20, lambda p: len(json.dumps(p)))
+_summaries: ByteLRU[HeadSummaries] = ByteLRU(64 << 20, lambda p: len(json.dumps(to_wire(p))))
 
 
 def _check_model(db: Any, runner: Any) -> None:
@@ -52,7 +54,7 @@ def search(
     k: int = 50,
     exact: bool = False,
     config: SearchConfig = DEFAULT_CONFIG,
-) -> dict[str, Any]:
+) -> SearchResult:
     """The ``k`` corpus tokens most similar to ``query``'s token ``token`` at ``layer``.
 
     ``by="embedding"``: cosine of hidden state ``layer`` (0 = embeddings, ``L`` = last
@@ -77,45 +79,62 @@ def search(
         except StaleIndexError:
             if attempt == 2:
                 raise
-    return {
-        "schema": SEARCH_SCHEMA,
-        "query": {
-            "text": query.text,
-            "token": token,
-            "token_text": query.tokens[token].text,
-            "layer": layer,
-            "by": by,
-            "heads": None if qv.heads is None else list(qv.heads),
-            "k": k,
-            "exact": exact,
-            "method": hits.method,
-            "column": qv.column,
-        },
-        "matches": matches,
-        "summary": summarize_matches(matches),
-    }
+    return SearchResult(
+        query=SearchQuery(
+            text=query.text,
+            token=token,
+            token_text=query.tokens[token].text,
+            layer=layer,
+            by=by,
+            heads=None if qv.heads is None else [int(h) for h in qv.heads],
+            k=k,
+            exact=exact,
+            method=hits.method,
+            column=qv.column,
+        ),
+        matches=matches,
+        summary=summarize_matches(matches),
+    )
+
+
+def _live_documents(db: Any) -> set[tuple[str, str]]:
+    """``(doc, hash)`` of the documents currently indexed."""
+    rows = db.documents.search().select(["doc", "hash", "status"]).limit(None).to_arrow().to_pylist()
+    return {(r["doc"], r["hash"]) for r in rows if r["status"] == "indexed"}
+
+
+def _corpus_stats(db: Any) -> tuple[HeadStats, int, int]:
+    """The summed ``head_stats`` of the live documents, how many had statistics, how many are live."""
+    meta = db.meta
+    current = _live_documents(db)
+    total = HeadStats.zeros(meta.num_layers, meta.num_heads)
+    counted: set[tuple[str, str]] = set()
+    rows = db.head_stats.search().select(["doc", "doc_hash", "stats_json"]).limit(None).to_arrow().to_pylist()
+    for row in rows:
+        key = (row["doc"], row["doc_hash"])
+        if key in current:
+            total = total + HeadStats.from_record(json.loads(row["stats_json"]))
+            counted.add(key)
+    return total, len(counted), len(current)
 
 
 def corpus_head_stats(db: Any) -> HeadStats:
     """Sum of the ``head_stats`` rows of the documents currently indexed (hash matches)."""
-    meta = db.meta
-    current = {
-        (r["doc"], r["hash"])
-        for r in db.documents.search().select(["doc", "hash", "status"]).limit(None).to_arrow().to_pylist()
-        if r["status"] == "indexed"
-    }
-    total = HeadStats.zeros(meta.num_layers, meta.num_heads)
-    rows = db.head_stats.search().select(["doc", "doc_hash", "stats_json"]).limit(None).to_arrow().to_pylist()
-    for row in rows:
-        if (row["doc"], row["doc_hash"]) in current:
-            total = total + HeadStats.from_record(json.loads(row["stats_json"]))
-    return total
+    return _corpus_stats(db)[0]
 
 
-def head_summaries(db: Any, *, min_support: int = 20) -> dict[str, Any]:
-    """The ``exbert.heads/1`` payload for the whole index, cached per ``db.version()``.
+def _corpus_summaries(db: Any, min_support: int) -> HeadSummaries:
+    stats, counted, live = _corpus_stats(db)
+    summary = summarize_heads(stats, min_support=min_support)
+    summary.documents = counted
+    summary.complete = counted == live
+    return summary
 
-    The returned dict is a shallow copy of the cached payload: replace its keys freely, but
-    do not mutate the nested lists."""
+
+def head_summaries(db: Any, *, min_support: int = 20) -> HeadSummaries:
+    """The ``exbert.heads/1`` result for the whole index, cached per ``db.version()``.
+
+    The result is shared with the cache: derive narrowed copies (``attrs.evolve``), never
+    mutate it."""
     key = (str(db.uri), int(db.version()), min_support)
-    return dict(_summaries.get(key, lambda: summarize_heads(corpus_head_stats(db), min_support=min_support)))
+    return _summaries.get(key, lambda: _corpus_summaries(db, min_support))

@@ -21,6 +21,16 @@ import numpy as np
 import pyarrow as pa
 
 from exbert_ls.errors import StaleIndexError
+from exbert_ls.payloads.search import (
+    AttendedCounts,
+    MatchSummary,
+    MatchToken,
+    MatchWord,
+    MaxAttended,
+    NextToken,
+    SearchMatch,
+    WordAnnotation,
+)
 from exbert_ls.search.engine import Hits, TokenFrame
 from exbert_ls.search.query import QueryVector
 
@@ -68,12 +78,26 @@ def _sentences(table: Any, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     return {int(r["sentence"]): {**r, "words": json.loads(r["words_json"])} for r in rows}
 
 
-def _word(words: list[dict[str, Any]], index: int, *, tag: bool = False) -> dict[str, Any] | None:
+def _word(words: list[dict[str, Any]], index: int) -> WordAnnotation | None:
     if not 0 <= index < len(words):
         return None
     w = words[index]
-    fields = ("text", "pos", "tag", "dep", "ent_type") if tag else ("text", "pos", "dep", "ent_type")
-    return {f: w.get(f, "") for f in fields}
+    return WordAnnotation(
+        text=w.get("text", ""), pos=w.get("pos", ""), dep=w.get("dep", ""), ent_type=w.get("ent_type", "")
+    )
+
+
+def _match_word(words: list[dict[str, Any]], index: int) -> MatchWord | None:
+    if not 0 <= index < len(words):
+        return None
+    w = words[index]
+    return MatchWord(
+        text=w.get("text", ""),
+        pos=w.get("pos", ""),
+        dep=w.get("dep", ""),
+        ent_type=w.get("ent_type", ""),
+        tag=w.get("tag", ""),
+    )
 
 
 def max_attended_choice(
@@ -93,7 +117,7 @@ def max_attended_choice(
 
 def build_matches(
     db: Any, frame: TokenFrame, hits: Hits, query: QueryVector, *, num_heads: int, causal: bool
-) -> list[dict[str, Any]]:
+) -> list[SearchMatch]:
     """The ``matches`` list of an ``exbert.search/1`` payload."""
     offsets = hits.offsets
     sentence, position, word = frame.sentence[offsets], frame.position[offsets], frame.word[offsets]
@@ -120,57 +144,59 @@ def build_matches(
         s = texts[int(sentence[i])]
         words, w, p = s["words"], int(word[i]), int(position[i])
         max_attended = None
-        if ma_pos is not None and other["token"][i] is not None:
-            special = bool(other["special"][i])
-            max_attended = {
-                "position": int(ma_pos[i]),
-                "offset": int(ma_pos[i]) - p,
-                "text": other["token"][i],
-                "pos": other["pos"][i] or "",
-                "dep": other["dep"][i] or "",
-                "ent_type": other["ent_type"][i] or "",
-                "special": special,
-                "weight": round(float(ma_w[i]), 4),
-                "head": int(ma_head[i]),
-            }
+        if ma_pos is not None and ma_w is not None and ma_head is not None and other["token"][i] is not None:
+            max_attended = MaxAttended(
+                position=int(ma_pos[i]),
+                offset=int(ma_pos[i]) - p,
+                text=other["token"][i],
+                pos=other["pos"][i] or "",
+                dep=other["dep"][i] or "",
+                ent_type=other["ent_type"][i] or "",
+                special=bool(other["special"][i]),
+                weight=round(float(ma_w[i]), 4),
+                head=int(ma_head[i]),
+            )
         next_token = None
         if causal and other["token"][n_ma + i] is not None:
-            next_token = {"position": p + 1, "text": other["token"][n_ma + i]}
+            next_token = NextToken(position=p + 1, text=other["token"][n_ma + i])
         matches.append(
-            {
-                "rank": i,
-                "similarity": round(float(hits.similarity[i]), 4),
-                "doc": s["doc"],
-                "sentence": int(sentence[i]),
-                "text": s["text"],
-                "token": {"position": p, "text": own["token"][i], "start": own["start"][i], "end": own["end"][i]},
-                "word": _word(words, w, tag=True),
-                "left": _word(words, w - 1),
-                "right": _word(words, w + 1),
-                "next_token": next_token,
-                "max_attended": max_attended,
-            }
+            SearchMatch(
+                rank=i,
+                similarity=round(float(hits.similarity[i]), 4),
+                doc=s["doc"],
+                sentence=int(sentence[i]),
+                text=s["text"],
+                token=MatchToken(position=p, text=own["token"][i], start=own["start"][i], end=own["end"][i]),
+                word=_match_word(words, w),
+                left=_word(words, w - 1),
+                right=_word(words, w + 1),
+                next_token=next_token,
+                max_attended=max_attended,
+            )
         )
     return matches
 
 
-def summarize_matches(matches: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def summarize_matches(matches: Sequence[SearchMatch]) -> MatchSummary:
     """Raw counts of the matches' POS / DEP / entity and of their max-attended tokens'."""
-    words = [m["word"] for m in matches if m["word"] is not None]
-    attended = [m["max_attended"] for m in matches if m["max_attended"] is not None]
+    words = [m.word for m in matches if m.word is not None]
+    attended = [m.max_attended for m in matches if m.max_attended is not None]
 
-    def label(a: dict[str, Any], key: str) -> str:
-        return a["text"] if a["special"] else a[key]
+    def counts(values: Sequence[str]) -> dict[str, int]:
+        return dict(Counter(values).most_common())
 
-    return {
-        "count": len(matches),
-        "pos": dict(Counter(w["pos"] for w in words).most_common()),
-        "dep": dict(Counter(w["dep"] for w in words).most_common()),
-        "ent_type": dict(Counter(w["ent_type"] for w in words).most_common()),
-        "max_attended": {
-            "pos": dict(Counter(label(a, "pos") for a in attended).most_common()),
-            "dep": dict(Counter(label(a, "dep") for a in attended).most_common()),
-            "ent_type": dict(Counter(label(a, "ent_type") for a in attended).most_common()),
-            "offset": dict(Counter(str(a["offset"]) for a in attended).most_common()),
-        },
-    }
+    def label(a: MaxAttended, key: str) -> str:
+        return a.text if a.special else str(getattr(a, key))
+
+    return MatchSummary(
+        count=len(matches),
+        pos=counts([w.pos for w in words]),
+        dep=counts([w.dep for w in words]),
+        ent_type=counts([w.ent_type for w in words]),
+        max_attended=AttendedCounts(
+            pos=counts([label(a, "pos") for a in attended]),
+            dep=counts([label(a, "dep") for a in attended]),
+            ent_type=counts([label(a, "ent_type") for a in attended]),
+            offset=counts([str(a.offset) for a in attended]),
+        ),
+    )

@@ -22,6 +22,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 from pygls.lsp.server import LanguageServer
 
 from exbert_ls.errors import ExbertError
+from exbert_ls.payloads.codec import to_wire
 from exbert_ls.server import handlers
 from exbert_ls.server.config import SECTION, settings_from
 from exbert_ls.server.documents import Selected, document_text, resolve, uri_to_path
@@ -269,23 +270,25 @@ def _register_commands(server: ExbertLanguageServer) -> None:
     async def explain(ls: ExbertLanguageServer, *arguments: Any) -> dict[str, Any]:
         args = parse("exbert.explain", ExplainArgs, arguments)
         selected = _select(ls, "exbert.explain", args)
-        return await ls.run("exbert.explain", lambda cancel: handlers.explain(ls.state, args, selected, cancel))
+        return await ls.run(
+            "exbert.explain", lambda cancel: to_wire(handlers.explain(ls.state, args, selected, cancel))
+        )
 
     @server.command("exbert.search")
     async def search(ls: ExbertLanguageServer, *arguments: Any) -> dict[str, Any]:
         args = parse("exbert.search", SearchArgs, arguments)
         selected = _select(ls, "exbert.search", args)
-        return await ls.run("exbert.search", lambda cancel: handlers.search(ls.state, args, selected, cancel))
+        return await ls.run("exbert.search", lambda cancel: to_wire(handlers.search(ls.state, args, selected, cancel)))
 
     @server.command("exbert.headSummary")
     async def head_summary(ls: ExbertLanguageServer, *arguments: Any) -> dict[str, Any]:
         args = parse("exbert.headSummary", HeadSummaryArgs, arguments)
-        return await ls.run("exbert.headSummary", lambda cancel: handlers.head_summary(ls.state, args))
+        return await ls.run("exbert.headSummary", lambda cancel: to_wire(handlers.head_summary(ls.state, args)))
 
     @server.command("exbert.status")
     async def status(ls: ExbertLanguageServer, *arguments: Any) -> dict[str, Any]:
         parse("exbert.status", StatusArgs, arguments)
-        return await ls.run("exbert.status", lambda cancel: handlers.status(ls.state))
+        return await ls.run("exbert.status", lambda cancel: to_wire(handlers.status(ls.state)))
 
     @server.command("exbert.indexWorkspace")
     async def index_workspace(ls: ExbertLanguageServer, *arguments: Any) -> dict[str, Any]:
@@ -340,7 +343,7 @@ async def _index(ls: ExbertLanguageServer, args: IndexArgs) -> dict[str, Any]:
     try:
         result = await ls.run(
             "exbert.indexWorkspace",
-            lambda cancel: handlers.index_workspace(ls.state, args, cancel, report),
+            lambda cancel: to_wire(handlers.index_workspace(ls.state, args, cancel, report)),
             executor=ls.jobs,
             link_cancel=watch,
         )

@@ -1,7 +1,8 @@
 """What each command does, as plain synchronous functions (run off the event loop).
 
 Each one checks its arguments against the model's shape, makes the library call the CLI
-would make, and returns a JSON-able result. LSP concerns (threads, progress, errors as
+would make, and returns its typed result (``exbert_ls/payloads``); ``app.py`` converts it
+with ``codec.to_wire``, as the CLI's ``--json`` does, so both send the same JSON. LSP concerns (threads, progress, errors as
 JSON-RPC) stay in ``app.py``.
 """
 
@@ -10,24 +11,30 @@ from __future__ import annotations
 import base64
 import threading
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import attrs
 import numpy as np
 
 from exbert_ls.errors import ExbertError, InvalidInputError
+from exbert_ls.payloads.common import MsgpackEnvelope, Position, Range
+from exbert_ls.payloads.explain import DocumentSpan, ExplainResult
+from exbert_ls.payloads.heads import HeadSummaries
+from exbert_ls.payloads.index import IndexResult
+from exbert_ls.payloads.search import SearchResult
+from exbert_ls.payloads.status import DatabaseStatus, StatusResult, StatusSettings
 from exbert_ls.server.config import DEFAULT_DATABASE
 from exbert_ls.server.documents import Selected, uri_to_path
 from exbert_ls.server.protocol import ExplainArgs, HeadSummaryArgs, IndexArgs, SearchArgs
 from exbert_ls.server.rpc import check_cancelled
 from exbert_ls.server.state import ServerState
 
-MSGPACK_SCHEMA = "exbert.msgpack/1"
 
-
-def explain(state: ServerState, args: ExplainArgs, selected: Selected, cancel: threading.Event) -> dict[str, Any]:
-    """``exbert.explain``: the explain payload, attention encoded, tokens with document ranges."""
+def explain(
+    state: ServerState, args: ExplainArgs, selected: Selected, cancel: threading.Event
+) -> ExplainResult | MsgpackEnvelope:
+    """``exbert.explain``: the explain result, attention encoded, tokens with document ranges."""
     from exbert_ls.explain import explain as run_explain
     from exbert_ls.explain import payload
     from exbert_ls.wire import pack
@@ -37,27 +44,38 @@ def explain(state: ServerState, args: ExplainArgs, selected: Selected, cancel: t
     annotator = state.annotator() if args.annotate else None
     result = run_explain(runner, selected.text, mask=tuple(args.mask), top_k=args.top_k, annotator=annotator)
     check_cancelled(cancel)
-    body = payload(result, attention=args.attention)
+    # msgpack: arrays go as raw binary inside ONE document, packed once and base64'd once
+    # (JSON-RPC carries text); JSON: arrays as base64 text (docs/payload.md)
+    body = payload(result, attention=args.attention, binary=args.format == "msgpack")
     if selected.lines is not None:
-        _add_document_ranges(body, selected)
+        body = with_document_ranges(body, selected)
     if args.format == "json":
         return body
-    # the binary form of the array payload() just encoded (zlib once): base64 text -> bytes
-    encoded = body["attention"]
-    body["attention"] = {**encoded, "encoding": "zlib", "data": base64.b64decode(encoded["data"])}
-    return {"schema": MSGPACK_SCHEMA, "data": base64.b64encode(pack(body)).decode("ascii")}
+    return MsgpackEnvelope(payload_schema=body.schema, data=base64.b64encode(pack(body)).decode("ascii"))
 
 
-def _add_document_ranges(body: dict[str, Any], selected: Selected) -> None:
-    """Every non-special token and every word gets ``range`` in document positions."""
-    body["document"] = selected.describe()
-    for items in (body["tokens"], body["words"]):
-        spans = [i for i, item in enumerate(items) if not item.get("special", False)]
-        ranges = selected.ranges([items[i]["start"] for i in spans], [items[i]["end"] for i in spans])
-        for item in items:
-            item["range"] = None
-        for i, r in zip(spans, ranges):
-            items[i]["range"] = r
+def _range(r: dict[str, Any]) -> Range:
+    return Range(start=Position(**r["start"]), end=Position(**r["end"]))
+
+
+def with_document_ranges(body: ExplainResult, selected: Selected) -> ExplainResult:
+    """The result with ``document`` set and a ``range`` on every non-special token and every word."""
+    described = selected.describe()
+    assert described is not None
+    document = DocumentSpan(
+        uri=described["uri"], version=described["version"], range=_range(described["range"]), offset=described["offset"]
+    )
+    spans = [t for t in body.tokens if not t.special]
+    token_ranges = {
+        t.index: _range(r) for t, r in zip(spans, selected.ranges([t.start for t in spans], [t.end for t in spans]))
+    }
+    word_ranges = selected.ranges([w.start for w in body.words], [w.end for w in body.words])
+    return attrs.evolve(
+        body,
+        document=document,
+        tokens=[attrs.evolve(t, range=token_ranges.get(t.index)) for t in body.tokens],
+        words=[attrs.evolve(w, range=_range(r)) for w, r in zip(body.words, word_ranges)],
+    )
 
 
 def query_token(acts: Any, args: SearchArgs, selected: Selected) -> int:
@@ -83,8 +101,8 @@ def query_token(acts: Any, args: SearchArgs, selected: Selected) -> int:
     return int(hits[0])
 
 
-def search(state: ServerState, args: SearchArgs, selected: Selected, cancel: threading.Event) -> dict[str, Any]:
-    """``exbert.search``: the exbert.search/1 payload."""
+def search(state: ServerState, args: SearchArgs, selected: Selected, cancel: threading.Event) -> SearchResult:
+    """``exbert.search``: the exbert.search/1 result, the query token's document range added."""
     from exbert_ls.search import search as run_search
 
     runner = state.runner()
@@ -104,14 +122,15 @@ def search(state: ServerState, args: SearchArgs, selected: Selected, cancel: thr
     result = run_search(
         db, runner, acts, token, layer, by=args.by, heads=args.heads, k=args.k or state.settings.k, exact=args.exact
     )
-    if selected.lines is not None:
-        tok = acts.tokens[token]
-        result.setdefault("query", {})["range"] = None if tok.special else selected.ranges([tok.start], [tok.end])[0]
+    tok = acts.tokens[token]
+    if selected.lines is not None and not tok.special:
+        query = attrs.evolve(result.query, range=_range(selected.ranges([tok.start], [tok.end])[0]))
+        result = attrs.evolve(result, query=query)
     return result
 
 
-def head_summary(state: ServerState, args: HeadSummaryArgs) -> dict[str, Any]:
-    """``exbert.headSummary``: the exbert.heads/1 payload, narrowed to a layer or head."""
+def head_summary(state: ServerState, args: HeadSummaryArgs) -> HeadSummaries:
+    """``exbert.headSummary``: the exbert.heads/1 result, narrowed to a layer or head."""
     from exbert_ls.search import head_summaries
 
     if args.head is not None and args.layer is None:
@@ -122,12 +141,11 @@ def head_summary(state: ServerState, args: HeadSummaryArgs) -> dict[str, Any]:
         raise InvalidInputError(f"layer {args.layer} is out of range: 1..{meta.num_layers}")
     if args.head is not None and args.head >= meta.num_heads:
         raise InvalidInputError(f"head {args.head} is out of range: 0..{meta.num_heads - 1}")
-    summary = dict(head_summaries(db))
-    if args.layer is not None:
-        summary["heads"] = [
-            h for h in summary["heads"] if h["layer"] == args.layer and (args.head is None or h["head"] == args.head)
-        ]
-    return summary
+    summary = head_summaries(db)  # shared with the cache: narrowed into a copy
+    if args.layer is None:
+        return summary
+    heads = [h for h in summary.heads if h.layer == args.layer and (args.head is None or h.head == args.head)]
+    return attrs.evolve(summary, heads=heads)
 
 
 ProgressCallback = Callable[[Any], None]
@@ -151,7 +169,7 @@ def index_paths_for(state: ServerState, args: IndexArgs) -> list[Path]:
 
 def index_workspace(
     state: ServerState, args: IndexArgs, cancel: threading.Event, progress: ProgressCallback
-) -> dict[str, Any]:
+) -> IndexResult:
     """``exbert.indexWorkspace``: the indexer's report, with the database location."""
     from exbert_ls.store.indexer import index_paths
 
@@ -167,7 +185,7 @@ def index_workspace(
     finally:
         state.indexing.clear()
         state.invalidate_db()
-    return {"schema": "exbert.index/1", "database": uri, **asdict(report), "summary": report.summary()}
+    return IndexResult.of(report, uri)
 
 
 def _ignore_database_folder(uri: str) -> None:
@@ -183,63 +201,57 @@ def _ignore_database_folder(uri: str) -> None:
         ignore.write_text("# created by exbert-ls: the corpus database\n*\n", encoding="utf-8")
 
 
-def status(state: ServerState) -> dict[str, Any]:
+def status(state: ServerState) -> StatusResult:
     """``exbert.status``: never loads anything; reports what is loaded and the database."""
+    from exbert_ls.explain import model_description
+
     settings = state.settings
     runner = state.loaded_runner()
-    result: dict[str, Any] = {
-        "schema": "exbert.status/1",
-        "model": settings.model,
-        "model_loaded": runner is not None,
-        "model_info": asdict(runner.info) if runner is not None else None,
-        "device": runner.info.device if runner is not None else settings.device,
-        "indexing": state.indexing.is_set(),
-        "settings": {
-            "model": settings.model,
-            "databasePath": settings.database_path,
-            "defaultLayer": settings.default_layer,
-            "k": settings.k,
-            "hover": settings.hover,
-            "device": settings.device,
-            "preload": settings.preload,
-        },
-        "database": _database_status(state),
-    }
-    return result
+    return StatusResult(
+        model=settings.model,
+        model_loaded=runner is not None,
+        model_info=model_description(runner.info) if runner is not None else None,
+        device=runner.info.device if runner is not None else settings.device,
+        indexing=state.indexing.is_set(),
+        settings=StatusSettings(
+            model=settings.model,
+            database_path=settings.database_path,
+            default_layer=settings.default_layer,
+            k=settings.k,
+            hover=settings.hover,
+            device=settings.device,
+            preload=settings.preload,
+        ),
+        database=_database_status(state),
+    )
 
 
-def _database_status(state: ServerState) -> dict[str, Any]:
+def _database_status(state: ServerState) -> DatabaseStatus:
     uri = state.database_uri()
-    out: dict[str, Any] = {
-        "uri": uri,
-        "open": False,
-        "rows": None,
-        "documents": None,
-        "model": None,
-        "head_summaries_current": None,
-        "error": None,
-    }
+    out = DatabaseStatus(
+        uri=uri, open=False, rows=None, documents=None, model=None, head_summaries_current=None, error=None
+    )
     if uri is None:
-        out["error"] = "no database location: set exbert.databasePath or open a workspace folder"
+        out.error = "no database location: set exbert.databasePath or open a workspace folder"
         return out
     try:
         from exbert_ls.store import CorpusDB
 
         db = CorpusDB.open(uri)  # without a runner: status never loads the model
     except ExbertError as exc:
-        out["error"] = f"{type(exc).__name__}: {exc}"
+        out.error = f"{type(exc).__name__}: {exc}"
         return out
-    out.update(open=True, rows=db.num_tokens(), documents=db.documents.count_rows(), model=db.meta.model)
+    out.open, out.rows, out.documents, out.model = True, db.num_tokens(), db.documents.count_rows(), db.meta.model
     runner = state.loaded_runner()
     if runner is not None:
         try:
             db.check_runner(runner)
         except ExbertError as exc:
-            out["error"] = f"{type(exc).__name__}: {exc}"
+            out.error = f"{type(exc).__name__}: {exc}"
     try:
         from exbert_ls.search import head_summaries
 
-        out["head_summaries_current"] = bool(head_summaries(db).get("current", False))
+        out.head_summaries_current = head_summaries(db).complete
     except ExbertError as exc:
-        out["error"] = f"head summaries: {exc}"
+        out.error = f"head summaries: {exc}"
     return out

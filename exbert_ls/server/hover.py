@@ -167,7 +167,7 @@ def _head_descriptions(db: Any) -> dict[tuple[int, int], str]:
     except ExbertError as exc:
         log.info("hover without head summaries: %s", exc)
         return {}
-    return {(h["layer"], h["head"]): h.get("description", "") for h in summary.get("heads", [])}
+    return {(h.layer, h.head): h.description for h in summary.heads}
 
 
 def _neighbour_line(state: ServerState, db: Any, runner: Any, acts: Any, token: int) -> str | None:
@@ -180,13 +180,12 @@ def _neighbour_line(state: ServerState, db: Any, runner: Any, acts: Any, token: 
     except ExbertError as exc:
         log.info("hover without neighbours: %s", exc)
         return None
-    summary = result.get("summary", {})
-    count = summary.get("count", 0)
+    summary = result.summary
+    count = summary.count
     if not count:
         return None
     parts = []
-    for key in ("pos", "dep"):
-        counts = summary.get(key) or {}
+    for counts in (summary.pos, summary.dep):
         if counts:
             label, n = max(counts.items(), key=lambda kv: kv[1])
             parts.append(f"{100 * n / count:.0f} % {label or '∅'}")

@@ -13,7 +13,20 @@ import attrs
 import cattrs
 from pygls.exceptions import JsonRpcInvalidParams
 
+from exbert_ls.payloads.common import Position, Range, camel_keys
 from exbert_ls.server.convert import STRICT, camel, describe
+
+__all__ = [
+    "ExplainArgs",
+    "HeadSummaryArgs",
+    "IndexArgs",
+    "Position",
+    "Range",
+    "SearchArgs",
+    "Selection",
+    "StatusArgs",
+    "parse",
+]
 
 T = TypeVar("T")
 
@@ -37,20 +50,7 @@ def _all_at_least(minimum: int) -> Any:
     return check
 
 
-@attrs.define
-class Position:
-    line: int = attrs.field(validator=_at_least(0))
-    """0-based line."""
-    character: int = attrs.field(validator=_at_least(0))
-    """0-based offset in the line, in code units of the negotiated position encoding (UTF-16)."""
-
-
-@attrs.define
-class Range:
-    start: Position
-    end: Position
-
-
+@camel_keys
 @attrs.define
 class Selection:
     """What text to run: raw ``text``, or a document ``uri`` with an optional ``range``
@@ -70,6 +70,7 @@ class Selection:
             raise ValueError("'range' needs 'uri'; with 'text' the whole text is run")
 
 
+@camel_keys
 @attrs.define
 class ExplainArgs(Selection):
     """``exbert.explain``."""
@@ -89,6 +90,7 @@ class ExplainArgs(Selection):
     """Run spaCy for POS/DEP/entity annotations of words."""
 
 
+@camel_keys
 @attrs.define
 class SearchArgs(Selection):
     """``exbert.search``: nearest corpus tokens to one token of a selection."""
@@ -109,6 +111,7 @@ class SearchArgs(Selection):
     """Exact scan instead of the ANN index."""
 
 
+@camel_keys
 @attrs.define
 class HeadSummaryArgs:
     """``exbert.headSummary``: all heads, one layer's, or one head's summaries."""
@@ -119,6 +122,7 @@ class HeadSummaryArgs:
     """0-based head (needs ``layer``)."""
 
 
+@camel_keys
 @attrs.define
 class IndexArgs:
     """``exbert.indexWorkspace``."""
@@ -127,6 +131,7 @@ class IndexArgs:
     """Files or folders (paths or ``file:`` URIs); default: the workspace folders."""
 
 
+@camel_keys
 @attrs.define
 class StatusArgs:
     """``exbert.status`` takes no arguments (an empty object is accepted)."""
@@ -148,3 +153,7 @@ def parse(command: str, cls: type[T], arguments: tuple[Any, ...]) -> T:
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
         raise JsonRpcInvalidParams(message=f"{command}: invalid arguments: {describe(exc)}") from exc
     return value
+
+
+ARGUMENTS: tuple[type, ...] = (ExplainArgs, SearchArgs, HeadSummaryArgs, IndexArgs, StatusArgs)
+"""Every command's argument type (``exbert schema`` puts them in ``$defs``)."""

@@ -8,9 +8,10 @@ import os
 import signal
 import sys
 import threading
-from dataclasses import asdict
 from typing import Any
 
+from exbert_ls.payloads.codec import to_wire
+from exbert_ls.payloads.index import IndexResult
 from exbert_ls.store.report import IndexConfig, IndexProgress
 
 DEFAULT_DB = os.path.join(".exbert", "index")
@@ -122,9 +123,9 @@ def cmd_index(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     if args.json:
-        json.dump({**asdict(report), "db": uri}, sys.stdout)
+        json.dump(to_wire(IndexResult.of(report, uri)), sys.stdout)
         sys.stdout.write("\n")
     else:
         print(f"index: {uri}")
-        print(report.summary())
+        print(report.describe())
     return 130 if report.cancelled else 0

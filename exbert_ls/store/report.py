@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
+
+from exbert_ls.payloads.index import IndexReport
 
 AnnMode = Literal["auto", "always", "never"]
 
@@ -59,45 +60,5 @@ class IndexProgress:
     """0..1, by bytes of the files to read."""
 
 
-@dataclass
-class IndexReport:
-    indexed: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    """``(path, reason)`` for every file not indexed."""
-    dropped: list[tuple[str, str]] = field(default_factory=list)
-    """``(path, reason)`` for single sentences left out of an indexed document."""
-    sentences: int = 0
-    tokens: int = 0
-    seconds: float = 0.0
-    cancelled: bool = False
-    recovered: list[str] = field(default_factory=list)
-    """Documents a killed or cancelled earlier run left half-written (dropped, then re-indexed)."""
-    ann: str = ""
-    """What happened to the vector indexes."""
-    ann_seconds: float = 0.0
-
-    @property
-    def tokens_per_s(self) -> float:
-        return self.tokens / self.seconds if self.seconds > 0 else 0.0
-
-    def summary(self) -> str:
-        lines = [
-            f"{'cancelled' if self.cancelled else 'done'}: indexed {len(self.indexed)}, "
-            f"unchanged {len(self.unchanged)}, removed {len(self.removed)}, skipped {len(self.skipped)}",
-            f"{self.sentences:,} sentences, {self.tokens:,} tokens in {self.seconds:.1f} s "
-            f"({self.tokens_per_s:,.0f} tokens/s)",
-        ]
-        if self.dropped:
-            lines.append(f"left out {len(self.dropped)} sentences (first: {self.dropped[0][0]}: {self.dropped[0][1]})")
-        if self.recovered:
-            lines.append(f"recovered {len(self.recovered)} half-written documents from an interrupted run")
-        if self.ann:
-            lines.append(f"vector indexes: {self.ann}")
-        reasons = Counter(reason for _doc, reason in self.skipped)
-        for reason, count in reasons.most_common():
-            examples = [doc for doc, r in self.skipped if r == reason][:3]
-            more = f" (+{count - len(examples)} more)" if count > len(examples) else ""
-            lines.append(f"  skipped {count} × {reason}: {', '.join(examples)}{more}")
-        return "\n".join(lines)
+# the report is a payload (``exbert index --json``, ``exbert.indexWorkspace``): typed there
+__all__ = ["AnnMode", "IndexConfig", "IndexProgress", "IndexReport"]

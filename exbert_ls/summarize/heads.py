@@ -34,6 +34,7 @@ import numpy as np
 from exbert_ls.annotate.align import Alignment
 from exbert_ls.annotate.words import Word
 from exbert_ls.errors import InvalidInputError
+from exbert_ls.payloads.heads import BestHead, HeadRelation, HeadSummaries, HeadSummary, RelationSummary
 
 Direction = Literal["dependent->head", "head->dependent"]
 DIRECTIONS: tuple[Direction, Direction] = ("dependent->head", "head->dependent")
@@ -269,8 +270,8 @@ TOP_RANK = 3
 """A relation appears in a head's description only if the head is among this many best."""
 
 
-def summarize_heads(stats: HeadStats, *, min_support: int = 20, top: int = 5, matrices: bool = False) -> dict[str, Any]:
-    """The ``exbert.heads/1`` payload: per head behaviour, relations it tracks and a
+def summarize_heads(stats: HeadStats, *, min_support: int = 20, top: int = 5, matrices: bool = False) -> HeadSummaries:
+    """The ``exbert.heads/1`` result: per head behaviour, relations it tracks and a
     one-line description; per relation the ``top`` best heads.
 
     Relations with fewer than ``min_support`` arcs are left out. A head's ``relations``
@@ -281,8 +282,8 @@ def summarize_heads(stats: HeadStats, *, min_support: int = 20, top: int = 5, ma
     """
     means = stats.means()
     num_layers, num_heads = stats.shape
-    relations: list[dict[str, Any]] = []
-    per_head: list[list[dict[str, Any]]] = [[] for _ in range(num_layers * num_heads)]
+    relations: list[RelationSummary] = []
+    per_head: list[list[HeadRelation]] = [[] for _ in range(num_layers * num_heads)]
     for (rel, direction), counts in sorted(stats.relations.items()):
         if counts.support < min_support:
             continue
@@ -290,24 +291,24 @@ def summarize_heads(stats: HeadStats, *, min_support: int = 20, top: int = 5, ma
         b = int(np.argmax(counts.baseline))
         baseline = float(counts.baseline[b] / counts.support)
         order = np.argsort(-accuracy, axis=None, kind="stable")[:top]
-        entry: dict[str, Any] = {
-            "relation": rel,
-            "direction": direction,
-            "support": counts.support,
-            "baseline": round(baseline, 4),
-            "baseline_offset": OFFSETS[b],
-            "best": [
-                {
-                    "layer": int(i) // num_heads + 1,
-                    "head": int(i) % num_heads,
-                    "accuracy": round(float(accuracy.flat[i]), 4),
-                }
-                for i in order
-            ],
-        }
-        if matrices:
-            entry["accuracy"] = np.round(accuracy, 4).tolist()
-        relations.append(entry)
+        relations.append(
+            RelationSummary(
+                relation=rel,
+                direction=direction,
+                support=counts.support,
+                baseline=round(baseline, 4),
+                baseline_offset=OFFSETS[b],
+                best=[
+                    BestHead(
+                        layer=int(i) // num_heads + 1,
+                        head=int(i) % num_heads,
+                        accuracy=round(float(accuracy.flat[i]), 4),
+                    )
+                    for i in order
+                ],
+                accuracy=np.round(accuracy, 4).tolist() if matrices else None,
+            )
+        )
         rank = np.empty(accuracy.size, dtype=np.int64)
         rank[np.argsort(-accuracy, axis=None, kind="stable")] = np.arange(accuracy.size)
         pooled = (accuracy.ravel() + baseline) / 2
@@ -315,43 +316,46 @@ def summarize_heads(stats: HeadStats, *, min_support: int = 20, top: int = 5, ma
         z = (accuracy.ravel() - baseline) / spread
         for i in np.flatnonzero(accuracy.ravel() > baseline):
             per_head[i].append(
-                {
-                    "relation": rel,
-                    "direction": direction,
-                    "accuracy": round(float(accuracy.flat[i]), 4),
-                    "baseline": round(baseline, 4),
-                    "baseline_offset": OFFSETS[b],
-                    "support": counts.support,
-                    "rank": int(rank[i]),
-                    "z": round(float(z[i]), 2),
-                }
+                HeadRelation(
+                    relation=rel,
+                    direction=direction,
+                    accuracy=round(float(accuracy.flat[i]), 4),
+                    baseline=round(baseline, 4),
+                    baseline_offset=OFFSETS[b],
+                    support=counts.support,
+                    rank=int(rank[i]),
+                    z=round(float(z[i]), 2),
+                )
             )
     heads = []
-    for i in range(num_layers * num_heads):
-        l, h = divmod(i, num_heads)
-        tracked = sorted(per_head[i], key=lambda r: -r["z"])[:top]
+    for n in range(num_layers * num_heads):
+        l, h = divmod(n, num_heads)
+        tracked = sorted(per_head[n], key=lambda r: -r.z)[:top]
         behaviour = {name: round(float(means[name][l, h]), 4) for name in BEHAVIOURS}
         heads.append(
-            {
-                "layer": l + 1,
-                "head": h,
-                **behaviour,
-                "relations": tracked,
-                "description": describe_head(l + 1, h, behaviour, tracked),
-            }
+            HeadSummary(
+                layer=l + 1,
+                head=h,
+                entropy=behaviour["entropy"],
+                to_special=behaviour["to_special"],
+                to_punct=behaviour["to_punct"],
+                to_previous=behaviour["to_previous"],
+                to_next=behaviour["to_next"],
+                to_self=behaviour["to_self"],
+                relations=tracked,
+                description=describe_head(l + 1, h, behaviour, tracked),
+            )
         )
-    return {
-        "schema": "exbert.heads/1",
-        "current": True,
-        "sentences": stats.sentences,
-        "tokens": stats.tokens,
-        "layer_numbering": "layers 1-based (L1 = first layer), heads 0-based (H0 = first head)",
-        "heads": heads,
-        "relations": relations,
-    }
+    return HeadSummaries(
+        sentences=stats.sentences,
+        tokens=stats.tokens,
+        layer_numbering="layers 1-based (L1 = first layer), heads 0-based (H0 = first head)",
+        heads=heads,
+        relations=relations,
+    )
 
 
-def describe_head(layer: int, head: int, behaviour: dict[str, float], tracked: Sequence[dict[str, Any]]) -> str:
+def describe_head(layer: int, head: int, behaviour: dict[str, float], tracked: Sequence[HeadRelation]) -> str:
     """One line for a tooltip, e.g. ``"L4 H10 · amod → its head 78 % (baseline 41 %) · 62 % to previous token"``.
 
     ``layer`` is 1-based, ``head`` 0-based. Names the most significant relation for which
@@ -360,11 +364,11 @@ def describe_head(layer: int, head: int, behaviour: dict[str, float], tracked: S
     or, failing one, the head's largest share and its entropy.
     """
     parts = [f"L{layer} H{head}"]
-    clear = [r for r in tracked if r["accuracy"] - r["baseline"] >= CLEAR_MARGIN and r.get("rank", 0) < TOP_RANK]
+    clear = [r for r in tracked if r.accuracy - r.baseline >= CLEAR_MARGIN and r.rank < TOP_RANK]
     if clear:
         r = clear[0]
-        arrow = f"{r['relation']} → its head" if r["direction"] == "dependent->head" else f"head → its {r['relation']}"
-        parts.append(f"{arrow} {r['accuracy']:.0%} (baseline {r['baseline']:.0%})".replace("%", " %"))
+        arrow = f"{r.relation} → its head" if r.direction == "dependent->head" else f"head → its {r.relation}"
+        parts.append(f"{arrow} {r.accuracy:.0%} (baseline {r.baseline:.0%})".replace("%", " %"))
     name = max(_BEHAVIOUR_WORDS, key=lambda b: behaviour[b] / _THRESHOLDS[b])
     share = f"{behaviour[name]:.0%}".replace("%", " %")
     if behaviour[name] > _THRESHOLDS[name]:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from payload_schema import validate_command
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "exbert_ls.server"])
@@ -35,9 +36,11 @@ async def start(client: LanguageClient, workspace: Path, options: dict[str, Any]
 
 
 async def command(client: LanguageClient, name: str, *arguments: Any) -> Any:
-    return await client.workspace_execute_command_async(
+    """Run a command; its result is checked against the JSON Schema (``exbert schema``)."""
+    result = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command=name, arguments=list(arguments))
     )
+    return validate_command(name, result)
 
 
 def open_document(client: LanguageClient, path: Path, text: str, language: str = "plaintext") -> str:

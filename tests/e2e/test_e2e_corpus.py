@@ -74,7 +74,8 @@ async def test_search_by_document_position(client: LanguageClient, indexed: dict
 
 async def test_head_summaries(client: LanguageClient, indexed: dict):
     everything = await command(client, "exbert.headSummary")
-    assert everything["schema"] == "exbert.heads/1" and everything["current"] is True
+    assert everything["schema"] == "exbert.heads/1" and everything["complete"] is True
+    assert everything["documents"] == 4
     assert len(everything["heads"]) == 2 * 4  # tiny BERT: 2 layers x 4 heads
     layer = await command(client, "exbert.headSummary", {"layer": 2})
     assert {(h["layer"], h["head"]) for h in layer["heads"]} == {(2, h) for h in range(4)}

@@ -30,7 +30,7 @@ async def test_explain_raw_text(client: LanguageClient):
     t = len(result["tokens"])
     assert att.shape == (layers, heads, t, t)
     np.testing.assert_allclose(att.sum(-1), 1.0, atol=t / 255)
-    assert "document" not in result and all("range" not in tok for tok in result["tokens"])
+    assert result["document"] is None and all(tok["range"] is None for tok in result["tokens"])
     assert result["predictions"] is not None and len(result["predictions"]) == t
 
 

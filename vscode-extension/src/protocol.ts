@@ -1,17 +1,31 @@
 // Shared between the extension host and the webview. Imports nothing from `vscode`.
-// Payload shapes: docs/payload.md (exbert.explain/1), docs/contracts.md (exbert.search/1,
-// exbert.heads/1). Messages: a discriminated union on `type`, handled by exhaustive switches.
+// Payload shapes: generated from the schema (docs/contracts.md). Messages (hand-written): a
+// discriminated union on `type`, handled by exhaustive switches.
 
-/** An array as the server encodes it (exbert_ls/wire.py); `data` is base64 text or raw bytes. */
-export interface EncodedArray {
-  dtype: "uint8" | "float16" | "float32";
-  shape: number[];
-  encoding: "base64" | "zlib+base64" | "zlib" | "raw";
-  data: string | Uint8Array;
-  scale?: number;
-}
+import type * as P from "./generated/payloads";
 
-/** msgpack's numpy form (exbert_ls.wire.pack): dtype as numpy spells it, e.g. "<f2", "|u1". */
+// Payload types are GENERATED (src/generated/payloads.ts, from the JSON Schema that
+// `exbert schema` prints: the attrs classes of exbert_ls/payloads are the one definition).
+// The names below are the ones the extension and the webview have always used.
+export type {
+  EncodedArray,
+  ExplainToken as TokenInfo,
+  ExplainWord as WordInfo,
+  HeadRelation,
+  HeadSummary,
+  MaxAttended,
+  ModelDescription as ModelInfo,
+  MsgpackEnvelope as MsgpackPayload,
+  NextToken,
+
+  SearchMatch,
+  StatusResult,
+  IndexResult,
+  TokenPrediction as Prediction,
+  WordAnnotation as Annotation,
+} from "./generated/payloads";
+
+/** msgpack's numpy form (exbert_ls.wire.pack of a bare ndarray): dtype as numpy spells it, e.g. "<f2". */
 export interface NdArray {
   __ndarray__: true;
   dtype: string;
@@ -19,185 +33,23 @@ export interface NdArray {
   data: Uint8Array;
 }
 
-export type AttentionField = EncodedArray | NdArray | number[][][][];
+export type AttentionField = P.EncodedArray | NdArray | number[][][][];
 
-export interface ModelInfo {
-  name: string;
-  source?: string;
-  model_type?: string;
-  num_layers: number;
-  num_heads: number;
-  d_model?: number;
-  d_head?: number;
-  causal: boolean;
-  lm_head: "masked" | "causal" | null;
-  max_positions?: number;
-  device?: string;
-}
-
-/** A document range (LSP: 0-based line, UTF-16 character). */
-export interface DocRange {
-  start: { line: number; character: number };
-  end: { line: number; character: number };
-}
-
-export interface TokenInfo {
-  index: number;
-  text: string;
-  start: number;
-  end: number;
-  special: boolean;
-  id?: number;
-  word: number;
-  masked: boolean;
-  /** Where the token is in the document, when the server explained a document selection. */
-  range?: DocRange | null;
-}
-
-export interface WordInfo {
-  index: number;
-  text: string;
-  start: number;
-  end: number;
-  pos: string;
-  tag: string;
-  dep: string;
-  head: number;
-  ent_type: string;
-  ent_iob?: string;
-  lemma?: string;
-  is_punct?: boolean;
-  tokens: number[];
-}
-
-export interface Prediction {
-  token: string;
-  probability: number;
-}
-
-export interface ExplainPayload {
-  schema: "exbert.explain/1";
-  model: ModelInfo;
-  num_layers: number;
-  num_heads: number;
-  causal: boolean;
-  text: string;
-  tokens: TokenInfo[];
-  words: WordInfo[];
-  attention: AttentionField;
-  predictions: Prediction[][] | null;
-  masked: number[];
-  notes: string[];
-  /** Set when a document selection was explained (`uri` + `range` arguments). */
-  document?: { uri: string; version?: number | null; range: DocRange; offset?: number } | null;
-}
-
-/** `exbert.explain` with `format: "msgpack"`: base64 of the msgpack bytes of an ExplainPayload. */
-export interface MsgpackPayload {
-  schema: "exbert.msgpack/1";
-  data: string;
-}
-
-export type ExplainResult = ExplainPayload | MsgpackPayload;
-
-export interface Annotation {
-  text: string;
-  pos: string;
-  dep: string;
-  ent_type: string;
-  tag?: string;
-}
-
-export interface SearchMatch {
-  rank: number;
-  similarity: number;
-  doc: string;
-  sentence: number;
-  text: string;
-  token: { position: number; text: string; start: number; end: number };
-  word: Annotation | null;
-  left: Annotation | null;
-  right: Annotation | null;
-  next_token: { position: number; text: string; start: number; end: number } | null;
-  max_attended: (Annotation & { position: number; offset: number; weight: number }) | null;
-}
-
+/** `exbert.explain` / `exbert explain --json` (exbert.explain/1). */
+export type ExplainPayload = P.ExplainResult;
+/** What `exbert.explain` answers: the payload, or (format "msgpack") one msgpack document of it. */
+export type ExplainResult = P.ExplainResult | P.MsgpackEnvelope;
+export type SearchPayload = P.SearchResult;
+export type HeadsPayload = P.HeadSummaries;
 export type Counts = Record<string, number>;
-
-export interface SearchPayload {
-  schema: "exbert.search/1";
-  query: {
-    text: string;
-    token: number;
-    layer: number;
-    by: SearchBy;
-    heads: number[] | null;
-    k: number;
-    exact?: boolean;
-  };
-  matches: SearchMatch[];
-  summary: {
-    count: number;
-    pos: Counts;
-    dep: Counts;
-    ent_type: Counts;
-    max_attended: { pos: Counts; dep: Counts; ent_type: Counts; offset: Counts };
-  };
-}
-
-export interface HeadRelation {
-  relation: string;
-  direction: string;
-  accuracy: number;
-  baseline: number;
-  baseline_offset: number;
-  support: number;
-}
-
-export interface HeadSummary {
-  layer: number;
-  head: number;
-  entropy: number;
-  to_special: number;
-  to_punct: number;
-  to_previous: number;
-  to_next: number;
-  to_self: number;
-  relations: HeadRelation[];
-  description: string;
-}
-
-export interface HeadsPayload {
-  schema: "exbert.heads/1";
-  current: boolean;
-  sentences: number;
-  tokens: number;
-  heads: HeadSummary[];
-  relations: unknown[];
-}
-
-export type SearchBy = "embedding" | "context";
+export type DocRange = P.Range;
+export type SearchBy = P.SearchQuery["by"];
 export type AnnotationKind = "pos" | "dep" | "ent_type";
 
-/** Arguments of the server's `exbert.search` command (docs/protocol.md). */
-export interface SearchArgs {
-  text: string;
-  token: number;
-  layer: number;
-  by: SearchBy;
-  heads?: number[];
-  k?: number;
-}
-
+/** Arguments of the server's `exbert.search` command (camelCase keys; docs/protocol.md). */
+export type SearchArgs = P.SearchArgs;
 /** Arguments of the server's `exbert.explain` command. */
-export interface ExplainArgs {
-  text?: string;
-  uri?: string;
-  range?: { start: { line: number; character: number }; end: { line: number; character: number } };
-  model?: string;
-  mask?: number[];
-  format?: "json" | "msgpack";
-}
+export type ExplainArgs = P.ExplainArgs;
 
 /** What the panel shows; kept with getState/setState and carried into exported pages. */
 export interface ViewState {

@@ -12,7 +12,7 @@ export function headsMarkdown(payload: HeadsPayload): string {
   const lines = [
     "# exBERT head summaries",
     "",
-    `Over ${payload.sentences.toLocaleString("en-US")} sentences, ${payload.tokens.toLocaleString("en-US")} tokens of the indexed corpus${payload.current ? "" : " (**stale**: the index changed since; re-index)"}.`,
+    `Over ${payload.sentences.toLocaleString("en-US")} sentences, ${payload.tokens.toLocaleString("en-US")} tokens of the indexed corpus${payload.complete === false ? " (**incomplete**: some indexed documents have no head statistics; re-index)" : ""}.`,
     "Layers are 1-based, heads 0-based. A relation's accuracy is how often the head's most-attended word is the syntactic partner (Clark et al. 2019); the baseline is the best fixed offset.",
     "",
     "| head | entropy | to special | to previous | to next | best relation | accuracy | baseline |",

@@ -1,5 +1,5 @@
 // Typed calls of the server's `exbert.*` commands through `workspace/executeCommand`.
-import type { ExplainArgs, ExplainResult, HeadsPayload, SearchArgs, SearchPayload } from "../protocol";
+import type { ExplainArgs, ExplainResult, HeadsPayload, IndexResult, SearchArgs, SearchPayload, StatusResult } from "../protocol";
 
 export interface CancelToken {
   readonly isCancellationRequested: boolean;
@@ -10,22 +10,7 @@ export interface CommandSender {
   executeCommand(command: string, args: unknown[], token?: CancelToken): Promise<unknown>;
 }
 
-export interface StatusResult {
-  schema: "exbert.status/1";
-  model: string;
-  model_loaded: boolean;
-  indexing: boolean;
-  database: { uri: string | null; open: boolean; rows: number | null; documents: number | null; error: string | null };
-}
-
-export interface IndexResult {
-  schema: "exbert.index/1";
-  database: string;
-  sentences: number;
-  tokens: number;
-  cancelled: boolean;
-  summary: string;
-}
+export type { IndexResult, StatusResult } from "../protocol";
 
 export class ExbertServer {
   constructor(private readonly sender: CommandSender) {}

@@ -11,7 +11,7 @@ export function renderHeadSummaries(root: HTMLElement, heads: HeadsPayload | nul
   if (!heads) return;
   const wanted = heads.heads.filter((h) => h.layer === view.layer && (view.heads.length === 0 || view.heads.includes(h.head)));
   root.append(
-    el("p", { class: "caption" }, `Head summaries over ${heads.sentences.toLocaleString()} sentences, ${heads.tokens.toLocaleString()} tokens${heads.current ? "" : " (index changed since: stale)"}`),
+    el("p", { class: "caption" }, `Head summaries over ${heads.sentences.toLocaleString()} sentences, ${heads.tokens.toLocaleString()} tokens${heads.complete === false ? " (incomplete: some indexed documents have no statistics)" : ""}`),
   );
   if (!wanted.length) {
     root.append(el("p", { class: "empty" }, `No summaries for the selected heads of L${view.layer}.`));

@@ -265,7 +265,7 @@ describe("panel in chromium (VS Code host stubbed)", function () {
   it("shows a token of an explained document in the editor", async () => {
     const { page, problems } = await openWebview(context);
     const payload = fixture<ExplainPayload>("explain-minilm.json");
-    payload.document = { uri: "file:///ws/oz.txt", version: 1, range: { start: { line: 2, character: 0 }, end: { line: 2, character: payload.text.length } } };
+    payload.document = { uri: "file:///ws/oz.txt", version: 1, offset: 0, range: { start: { line: 2, character: 0 }, end: { line: 2, character: payload.text.length } } };
     for (const t of payload.tokens) t.range = t.special ? null : { start: { line: 2, character: t.start }, end: { line: 2, character: t.end } };
     await send(page, { type: "explain", result: payload });
     await page.locator('svg.attention .tokens.left .token[data-position="2"]').click();
@@ -288,9 +288,9 @@ describe("panel in chromium (VS Code host stubbed)", function () {
     await page.locator('button[data-action="heads"]').click();
     const request = await waitForPosted(page, (m) => m.type === "heads");
     assert.ok(request.type === "heads" && request.heads.length === 1 && request.heads[0] === 2);
-    const relation = { relation: "det", direction: "dependent->head", accuracy: 0.8, baseline: 0.5, baseline_offset: 1, support: 40 };
+    const relation = { relation: "det", direction: "dependent->head" as const, accuracy: 0.8, baseline: 0.5, baseline_offset: 1, support: 40, rank: 0, z: 3 };
     const head = (h: number) => ({ layer: request.layer, head: h, entropy: 1.5, to_special: 0.2, to_punct: 0.1, to_previous: 0.3, to_next: 0.1, to_self: 0.05, relations: [relation], description: `L${request.layer} H${h}` });
-    await send(page, { type: "heads", requestId: request.requestId, result: { schema: "exbert.heads/1", current: true, sentences: 10, tokens: 100, heads: [head(1), head(2)], relations: [] } });
+    await send(page, { type: "heads", requestId: request.requestId, result: { schema: "exbert.heads/1", complete: true, documents: 1, layer_numbering: "", sentences: 10, tokens: 100, heads: [head(1), head(2)], relations: [] } });
     await page.waitForSelector("table.head-summaries tbody tr");
     assert.equal(await page.locator("table.head-summaries tbody tr").count(), 1);
     assert.match((await page.locator("table.head-summaries tbody tr td").last().textContent()) ?? "", /det 80 %/);

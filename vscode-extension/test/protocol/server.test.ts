@@ -1,7 +1,7 @@
 // Drives the real `exbert-ls` (../.venv/bin/python -m exbert_ls.server) over stdio with
 // vscode-jsonrpc, as the extension does: index a small corpus, explain (msgpack and JSON),
 // search by embedding and by context, head summaries, status. Results go through the
-// panel's own decoder.
+// panel's own decoder; every answer is validated against the JSON Schema first (ajv).
 import * as assert from "node:assert/strict";
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -13,6 +13,7 @@ import { ExbertServer, type IndexResult, type StatusResult } from "../../src/ext
 import type { HeadsPayload, SearchPayload } from "../../src/protocol";
 import { decodeExplain } from "../../src/webview/decode";
 import { REPO_ROOT } from "../helpers";
+import { assertValid, COMMAND_OUTPUTS } from "./schema";
 
 const PYTHON = process.env.EXBERT_PYTHON ?? path.join(REPO_ROOT, ".venv", "bin", "python");
 const CORPUS = [
@@ -56,8 +57,10 @@ describe("exbert-ls over JSON-RPC (vscode-jsonrpc)", function () {
       initializationOptions: { exbert: { model: "minilm", databasePath: path.join(workspace, ".exbert", "index"), preload: false } },
     });
     await connection.sendNotification("initialized", {});
+    // every answer is validated against the schema (ajv), not cast
     server = new ExbertServer({
-      executeCommand: (command, args) => connection.sendRequest("workspace/executeCommand", { command, arguments: args }),
+      executeCommand: async (command, args) =>
+        assertValid(COMMAND_OUTPUTS[command], await connection.sendRequest("workspace/executeCommand", { command, arguments: args })),
     });
   });
 
@@ -73,10 +76,13 @@ describe("exbert-ls over JSON-RPC (vscode-jsonrpc)", function () {
   });
 
   it("indexes a folder with work-done progress", async () => {
-    const report = (await connection.sendRequest("workspace/executeCommand", {
-      command: "exbert.indexWorkspace",
-      arguments: [{ paths: [path.join(workspace, "corpus")] }],
-    })) as IndexResult;
+    const report = assertValid<IndexResult>(
+      "index",
+      await connection.sendRequest("workspace/executeCommand", {
+        command: "exbert.indexWorkspace",
+        arguments: [{ paths: [path.join(workspace, "corpus")] }],
+      }),
+    );
     assert.equal(report.schema, "exbert.index/1", stderr.join(""));
     assert.ok(!report.cancelled && report.sentences === CORPUS.length && report.tokens > 60, JSON.stringify(report));
     assert.equal(progress[0]?.kind, "begin");

@@ -44,8 +44,8 @@ describe("decode", () => {
   });
 
   it("rejects malformed input with a DecodeError that says what is wrong", async () => {
-    await assert.rejects(decodeAttention({ dtype: "uint8", shape: [1, 1, 2, 3], encoding: "base64", data: "AAAAAAAA" }), /shape \[L, H, T, T\]/);
-    await assert.rejects(decodeAttention({ dtype: "int8" as "uint8", shape: [1, 1, 1, 1], encoding: "base64", data: "AA==" }), DecodeError);
+    await assert.rejects(decodeAttention({ dtype: "uint8", scale: 1 / 255, shape: [1, 1, 2, 3], encoding: "base64", data: "AAAAAAAA" }), /shape \[L, H, T, T\]/);
+    await assert.rejects(decodeAttention({ dtype: "int8" as "uint8", scale: null, shape: [1, 1, 1, 1], encoding: "base64", data: "AA==" }), DecodeError);
     await assert.rejects(decodeExplain({ schema: "something/else" }), /not an exbert.explain\/1 payload/);
     const payload = fixture<ExplainPayload>("explain-tiny-mlm.json");
     payload.tokens = payload.tokens.slice(1);

@@ -131,8 +131,11 @@ describe("status bar", () => {
     schema: "exbert.status/1" as const,
     model: "minilm",
     model_loaded: true,
+    model_info: null,
+    device: "cpu",
     indexing: false,
-    database: { uri: "/w/.exbert/index", open: true, rows: 12345, documents: 3, error: null },
+    settings: { model: "minilm", databasePath: null, defaultLayer: null, k: 50, hover: true, device: "cpu", preload: false },
+    database: { uri: "/w/.exbert/index", open: true, rows: 12345, documents: 3, model: "minilm", head_summaries_current: true, error: null },
   };
   it("shows the model and corpus rows, indexing progress, or the failure", () => {
     assert.equal(describeStatus(status, null, null).text, "$(telescope) exBERT minilm · 12,345 rows");
@@ -160,13 +163,13 @@ describe("head summaries report", () => {
   it("lists heads in order with their best relation and escapes table cells", () => {
     const head = (layer: number, h: number, relation: string, accuracy: number) => ({
       layer, head: h, entropy: 2, to_special: 0.1, to_punct: 0, to_previous: 0.2, to_next: 0.3, to_self: 0,
-      relations: [{ relation, direction: "dependent->head", accuracy, baseline: 0.4, baseline_offset: 1, support: 30 }], description: "",
+      relations: [{ relation, direction: "dependent->head" as const, accuracy, baseline: 0.4, baseline_offset: 1, support: 30, rank: 0, z: 3 }], description: "",
     });
-    const md = headsMarkdown({ schema: "exbert.heads/1", current: false, sentences: 1000, tokens: 20000, relations: [], heads: [head(2, 1, "a|b", 0.9), head(1, 5, "det", 0.8)] });
+    const md = headsMarkdown({ schema: "exbert.heads/1", complete: false, documents: 3, layer_numbering: "", sentences: 1000, tokens: 20000, relations: [], heads: [head(2, 1, "a|b", 0.9), head(1, 5, "det", 0.8)] });
     const rows = md.split("\n").filter((l) => l.startsWith("| L"));
     assert.deepEqual(rows.map((r) => r.slice(0, 8)), ["| L1 H5 ", "| L2 H1 "]);
     assert.match(rows[1], /a\\\|b/);
-    assert.match(md, /stale/);
+    assert.match(md, /incomplete/);
     assert.match(md, /1,000 sentences/);
   });
 });

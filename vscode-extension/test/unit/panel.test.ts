@@ -14,7 +14,7 @@ function context(sent: [string, unknown][] = [], fail?: string): CommandContext 
       sent.push([command, args[0]]);
       if (fail) throw new Error(fail);
       if (command === "exbert.search") return fixture("search-minilm.json");
-      if (command === "exbert.headSummary") return { schema: "exbert.heads/1", current: true, sentences: 1, tokens: 2, heads: [], relations: [] };
+      if (command === "exbert.headSummary") return { schema: "exbert.heads/1", complete: true, documents: 1, sentences: 1, tokens: 2, heads: [], relations: [] };
       return fixture("explain-minilm.json");
     },
   });

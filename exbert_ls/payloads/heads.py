@@ -1,0 +1,112 @@
+"""The ``exbert.heads/1`` result: what each head attends to, corpus-wide (Clark et al. 2019)."""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+import attrs
+
+HEADS_SCHEMA: Final = "exbert.heads/1"
+Direction = Literal["dependent->head", "head->dependent"]
+
+
+@attrs.define(kw_only=True)
+class HeadRelation:
+    """A relation a head tracks better than the baseline."""
+
+    relation: str
+    """Dependency relation."""
+    direction: Direction
+    """Which end predicts the other."""
+    accuracy: float
+    """Share of arcs where the head's most-attended word is the right one."""
+    baseline: float
+    """Accuracy of the best fixed word offset."""
+    baseline_offset: int
+    """That offset (-3..+2)."""
+    support: int
+    """Arcs counted."""
+    rank: int
+    """The head's place among all heads for this relation (0 = best)."""
+    z: float
+    """Margin over the baseline in standard errors."""
+
+
+@attrs.define(kw_only=True)
+class HeadSummary:
+    """One head's behaviour (means over non-special query tokens) and relations."""
+
+    layer: int
+    """1-based layer."""
+    head: int
+    """0-based head."""
+    entropy: float
+    """Mean attention entropy, nats."""
+    to_special: float
+    """Mean attention mass on special tokens."""
+    to_punct: float
+    """On punctuation."""
+    to_previous: float
+    """On the previous token."""
+    to_next: float
+    """On the next token."""
+    to_self: float
+    """On the token itself."""
+    relations: list[HeadRelation]
+    """Relations it beats the baseline on, most significant first."""
+    description: str
+    """One line for a tooltip."""
+
+
+@attrs.define(kw_only=True)
+class BestHead:
+    """A head among the best for a relation."""
+
+    layer: int
+    """1-based layer."""
+    head: int
+    """0-based head."""
+    accuracy: float
+    """Its accuracy."""
+
+
+@attrs.define(kw_only=True)
+class RelationSummary:
+    """One (relation, direction) over the corpus."""
+
+    relation: str
+    """Dependency relation."""
+    direction: Direction
+    """Which end predicts the other."""
+    support: int
+    """Arcs counted."""
+    baseline: float
+    """Accuracy of the best fixed word offset."""
+    baseline_offset: int
+    """That offset."""
+    best: list[BestHead]
+    """The best heads, best first."""
+    accuracy: list[list[float]] | None = None
+    """``[L][H]`` accuracy matrix (only when asked for)."""
+
+
+@attrs.define(kw_only=True)
+class HeadSummaries:
+    """``exbert.headSummary`` / ``exbert heads --json`` (docs/contracts.md)."""
+
+    schema: Literal["exbert.heads/1"] = HEADS_SCHEMA
+    """Payload schema tag."""
+    sentences: int
+    """Sentences summed."""
+    tokens: int
+    """Non-special tokens summed."""
+    documents: int | None = None
+    """Documents whose statistics are summed (corpus summaries); null for other sums."""
+    complete: bool | None = None
+    """Every live document of the index has statistics in the sum (corpus summaries)."""
+    layer_numbering: str
+    """Reminder of the numbering convention."""
+    heads: list[HeadSummary]
+    """Every head (or those asked for), layer by layer."""
+    relations: list[RelationSummary]
+    """Relations with enough support."""

@@ -1,0 +1,1421 @@
+// GENERATED from src/generated/schema.json by scripts/gen-payloads.mjs (npm run gen): do not edit.
+// The source of truth is exbert_ls/payloads (Python); regenerate with `exbert schema -o src/generated/schema.json && npm run gen`.
+
+/**
+ * Arguments and results of the exbert-ls commands and the exbert CLI's --json outputs. Generated from exbert_ls/payloads and exbert_ls/server/protocol.py by `exbert schema`.
+ */
+export interface ExbertLsPayloads {
+  explain?: ExplainResult;
+  msgpack?: MsgpackEnvelope;
+  search?: SearchResult;
+  heads?: HeadSummaries;
+  status?: StatusResult;
+  index?: IndexResult;
+}
+/**
+ * ``exbert.explain`` / ``exbert explain --json`` (docs/payload.md).
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "ExplainResult".
+ */
+export interface ExplainResult {
+  /**
+   * Payload schema tag.
+   */
+  schema: "exbert.explain/1";
+  model: ModelDescription;
+  /**
+   * L (as ``model.num_layers``).
+   */
+  num_layers: number;
+  /**
+   * H (as ``model.num_heads``).
+   */
+  num_heads: number;
+  /**
+   * As ``model.causal``.
+   */
+  causal: boolean;
+  /**
+   * The text that ran.
+   */
+  text: string;
+  /**
+   * Model tokens, in input order.
+   */
+  tokens: ExplainToken[];
+  /**
+   * Words of the text.
+   */
+  words: ExplainWord[];
+  /**
+   * ``[L, H, T, T]`` attention (rows sum to 1): nested lists (rounded to 4 digits) or encoded.
+   */
+  attention: EncodedArray | number[][][][];
+  /**
+   * Top-k per position (masked fill or next token); null without an LM head or top_k 0.
+   */
+  predictions: TokenPrediction[][] | null;
+  /**
+   * Positions replaced by the mask token.
+   */
+  masked: number[];
+  /**
+   * Things the user should know (e.g. no LM head).
+   */
+  notes: string[];
+  /**
+   * The document selection explained (server, ``uri`` argument); null for raw text.
+   */
+  document: DocumentSpan | null;
+}
+/**
+ * The model that ran.
+ */
+export interface ModelDescription {
+  /**
+   * What the user asked for (``minilm``, a hub id, a path).
+   */
+  name: string;
+  /**
+   * The directory or hub id it was loaded from.
+   */
+  source: string;
+  /**
+   * The transformers ``model_type`` (``bert``, ``llama``...).
+   */
+  model_type: string;
+  /**
+   * Transformer layers L.
+   */
+  num_layers: number;
+  /**
+   * Attention heads per layer H.
+   */
+  num_heads: number;
+  /**
+   * Hidden size.
+   */
+  d_model: number;
+  /**
+   * Size of one head's context vector.
+   */
+  d_head: number;
+  /**
+   * Decoder (attends only to earlier tokens).
+   */
+  causal: boolean;
+  /**
+   * ``masked``, ``causal`` or null for a bare encoder (no predictions).
+   */
+  lm_head: ("masked" | "causal") | null;
+  /**
+   * Longest input the model accepts, in tokens.
+   */
+  max_positions: number;
+  /**
+   * Where it runs (``cpu``, ``cuda:0``).
+   */
+  device: string;
+}
+/**
+ * One model token.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "ExplainToken".
+ */
+export interface ExplainToken {
+  /**
+   * Position in the model's input (special tokens included).
+   */
+  index: number;
+  /**
+   * The tokenizer's own spelling (``##ing``, ``Ġthe``, ``[CLS]``).
+   */
+  text: string;
+  /**
+   * Character offset in ``text`` where the token starts.
+   */
+  start: number;
+  /**
+   * Character offset one past the token's last character.
+   */
+  end: number;
+  /**
+   * Added by the tokenizer ([CLS], [SEP], <s>...): covers no text.
+   */
+  special: boolean;
+  /**
+   * Vocabulary id.
+   */
+  id: number;
+  /**
+   * Index of the word the token belongs to (-1: special or unaligned).
+   */
+  word: number;
+  /**
+   * Replaced by the mask token before the run.
+   */
+  masked: boolean;
+  /**
+   * Document range of the token (explain of a document selection, non-special tokens).
+   */
+  range: Range | null;
+}
+/**
+ * A document range (LSP), end exclusive.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "Range".
+ */
+export interface Range {
+  start: Position;
+  end: Position1;
+}
+/**
+ * First position inside the range.
+ */
+export interface Position {
+  /**
+   * 0-based line.
+   */
+  line: number;
+  /**
+   * 0-based offset in the line, in code units of the negotiated position encoding (UTF-16).
+   */
+  character: number;
+}
+/**
+ * Position just past the range.
+ */
+export interface Position1 {
+  /**
+   * 0-based line.
+   */
+  line: number;
+  /**
+   * 0-based offset in the line, in code units of the negotiated position encoding (UTF-16).
+   */
+  character: number;
+}
+/**
+ * One word (spaCy token, or a whitespace-free span without annotation).
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "ExplainWord".
+ */
+export interface ExplainWord {
+  /**
+   * Word index.
+   */
+  index: number;
+  /**
+   * The word.
+   */
+  text: string;
+  /**
+   * Character offset in ``text``.
+   */
+  start: number;
+  /**
+   * Character offset one past the word.
+   */
+  end: number;
+  /**
+   * Universal POS tag.
+   */
+  pos: string;
+  /**
+   * Fine-grained tag.
+   */
+  tag: string;
+  /**
+   * Dependency relation to its head.
+   */
+  dep: string;
+  /**
+   * Index of its syntactic head word (-1: none).
+   */
+  head: number;
+  /**
+   * Named-entity type ("" outside entities).
+   */
+  ent_type: string;
+  /**
+   * Entity IOB mark.
+   */
+  ent_iob: string;
+  /**
+   * Lemma.
+   */
+  lemma: string;
+  /**
+   * Punctuation.
+   */
+  is_punct: boolean;
+  /**
+   * Model tokens aligned to the word.
+   */
+  tokens: number[];
+  /**
+   * Document range of the word (explain of a document selection).
+   */
+  range: Range | null;
+}
+/**
+ * A numpy array on the wire (``exbert_ls.wire.encode_array``); the panel decodes it.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "EncodedArray".
+ */
+export interface EncodedArray {
+  /**
+   * Element type; ``uint8`` carries ``scale`` (value = byte * scale).
+   */
+  dtype: "float16" | "float32" | "uint8";
+  /**
+   * Array shape, C order.
+   */
+  shape: number[];
+  /**
+   * ``base64`` / ``zlib+base64``: ``data`` is base64 text of the little-endian bytes (deflated
+   * first for zlib). ``raw`` / ``zlib``: ``data`` is the bytes themselves (msgpack ``bin``).
+   */
+  encoding: "base64" | "zlib+base64" | "raw" | "zlib";
+  /**
+   * The array's bytes: base64 text in JSON, binary inside a msgpack document.
+   */
+  data: string | Uint8Array;
+  /**
+   * ``uint8`` only: value = byte * scale (1/255 for attention weights).
+   */
+  scale: number | null;
+}
+/**
+ * One guess of the LM head for a position.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "TokenPrediction".
+ */
+export interface TokenPrediction {
+  /**
+   * Predicted token (tokenizer spelling decoded).
+   */
+  token: string;
+  /**
+   * Softmax probability.
+   */
+  probability: number;
+}
+/**
+ * Where an explained selection lies in its document.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "DocumentSpan".
+ */
+export interface DocumentSpan {
+  /**
+   * The document.
+   */
+  uri: string;
+  /**
+   * Its version (open documents), else null.
+   */
+  version: number | null;
+  range: Range1;
+  /**
+   * Character offset of the selection in the document.
+   */
+  offset: number;
+}
+/**
+ * A document range (LSP), end exclusive.
+ */
+export interface Range1 {
+  start: Position;
+  end: Position1;
+}
+/**
+ * A result sent as one msgpack document (``format: "msgpack"``): arrays inside are raw
+ * binary; the whole document is base64 text once, because JSON-RPC carries text.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "MsgpackEnvelope".
+ */
+export interface MsgpackEnvelope {
+  /**
+   * Payload schema tag.
+   */
+  schema: "exbert.msgpack/1";
+  /**
+   * Schema tag of the document inside (e.g. ``exbert.explain/1``).
+   */
+  payload_schema: string;
+  /**
+   * Base64 of the msgpack bytes of the result (its arrays: ``encoding`` ``raw``/``zlib``).
+   */
+  data: string;
+}
+/**
+ * ``exbert.search`` / ``exbert search --json`` (docs/contracts.md).
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "SearchResult".
+ */
+export interface SearchResult {
+  /**
+   * Payload schema tag.
+   */
+  schema: "exbert.search/1";
+  query: SearchQuery;
+  /**
+   * Nearest first.
+   */
+  matches: SearchMatch[];
+  summary: MatchSummary;
+}
+/**
+ * What was searched.
+ */
+export interface SearchQuery {
+  /**
+   * The query text.
+   */
+  text: string;
+  /**
+   * Model position of the query token in ``text``.
+   */
+  token: number;
+  /**
+   * That token's spelling.
+   */
+  token_text: string;
+  /**
+   * Hidden state 0..L (embedding) or context layer 1..L (context).
+   */
+  layer: number;
+  /**
+   * What was compared.
+   */
+  by: "embedding" | "context";
+  /**
+   * Context heads (0-based) compared; null = all.
+   */
+  heads: number[] | null;
+  /**
+   * Matches asked for.
+   */
+  k: number;
+  /**
+   * Exhaustive scan asked for.
+   */
+  exact: boolean;
+  /**
+   * How the neighbours were found (``exact``, ``ann``...).
+   */
+  method: string;
+  /**
+   * Vector column searched (``model/names.py``).
+   */
+  column: string;
+  /**
+   * Document range of the query token (server, ``uri`` argument); null otherwise.
+   */
+  range: Range | null;
+}
+/**
+ * One corpus token near the query.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "SearchMatch".
+ */
+export interface SearchMatch {
+  /**
+   * 0 = nearest.
+   */
+  rank: number;
+  /**
+   * Cosine similarity (mean over heads for context search).
+   */
+  similarity: number;
+  /**
+   * Document it comes from.
+   */
+  doc: string;
+  /**
+   * Sentence id in the index.
+   */
+  sentence: number;
+  /**
+   * The sentence.
+   */
+  text: string;
+  token: MatchToken;
+  /**
+   * Its word (null when unaligned).
+   */
+  word: MatchWord | null;
+  /**
+   * The word before.
+   */
+  left: WordAnnotation | null;
+  /**
+   * The word after.
+   */
+  right: WordAnnotation | null;
+  /**
+   * The next token (causal models only).
+   */
+  next_token: NextToken | null;
+  /**
+   * Its most-attended token (null at layer 0).
+   */
+  max_attended: MaxAttended | null;
+}
+/**
+ * The token itself.
+ */
+export interface MatchToken {
+  /**
+   * Model position in its sentence.
+   */
+  position: number;
+  /**
+   * Tokenizer spelling.
+   */
+  text: string;
+  /**
+   * Character offset in the sentence text.
+   */
+  start: number;
+  /**
+   * Character offset one past it.
+   */
+  end: number;
+}
+/**
+ * The word of the matching token, with its fine-grained tag.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "MatchWord".
+ */
+export interface MatchWord {
+  /**
+   * The word.
+   */
+  text: string;
+  /**
+   * Universal POS tag.
+   */
+  pos: string;
+  /**
+   * Dependency relation.
+   */
+  dep: string;
+  /**
+   * Entity type ("" outside entities).
+   */
+  ent_type: string;
+  /**
+   * Fine-grained tag.
+   */
+  tag: string;
+}
+/**
+ * A word's annotations (spaCy).
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "WordAnnotation".
+ */
+export interface WordAnnotation {
+  /**
+   * The word.
+   */
+  text: string;
+  /**
+   * Universal POS tag.
+   */
+  pos: string;
+  /**
+   * Dependency relation.
+   */
+  dep: string;
+  /**
+   * Entity type ("" outside entities).
+   */
+  ent_type: string;
+}
+/**
+ * The token after the match (decoders: what the model was predicting).
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "NextToken".
+ */
+export interface NextToken {
+  /**
+   * Its model position in the sentence.
+   */
+  position: number;
+  /**
+   * Its spelling.
+   */
+  text: string;
+}
+/**
+ * The token the match attends to most, over the selected heads of the layer.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "MaxAttended".
+ */
+export interface MaxAttended {
+  /**
+   * Its model position in the sentence.
+   */
+  position: number;
+  /**
+   * ``position`` minus the match's position.
+   */
+  offset: number;
+  /**
+   * Its spelling.
+   */
+  text: string;
+  /**
+   * POS of its word ("" for special tokens).
+   */
+  pos: string;
+  /**
+   * DEP of its word.
+   */
+  dep: string;
+  /**
+   * Entity type of its word.
+   */
+  ent_type: string;
+  /**
+   * A special token ([CLS], [SEP]...).
+   */
+  special: boolean;
+  /**
+   * The attention weight the chosen head puts on it.
+   */
+  weight: number;
+  /**
+   * The head (0-based) whose weight is largest.
+   */
+  head: number;
+}
+/**
+ * Counts over the matches.
+ */
+export interface MatchSummary {
+  /**
+   * Number of matches.
+   */
+  count: number;
+  /**
+   * Matches by POS.
+   */
+  pos: {
+    [k: string]: number;
+  };
+  /**
+   * Matches by DEP.
+   */
+  dep: {
+    [k: string]: number;
+  };
+  /**
+   * Matches by entity type.
+   */
+  ent_type: {
+    [k: string]: number;
+  };
+  max_attended: AttendedCounts;
+}
+/**
+ * Their max-attended tokens.
+ */
+export interface AttendedCounts {
+  /**
+   * By POS.
+   */
+  pos: {
+    [k: string]: number;
+  };
+  /**
+   * By DEP.
+   */
+  dep: {
+    [k: string]: number;
+  };
+  /**
+   * By entity type.
+   */
+  ent_type: {
+    [k: string]: number;
+  };
+  /**
+   * By offset from the match (as a string, e.g. ``"-1"``).
+   */
+  offset: {
+    [k: string]: number;
+  };
+}
+/**
+ * ``exbert.headSummary`` / ``exbert heads --json`` (docs/contracts.md).
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "HeadSummaries".
+ */
+export interface HeadSummaries {
+  /**
+   * Payload schema tag.
+   */
+  schema: "exbert.heads/1";
+  /**
+   * Sentences summed.
+   */
+  sentences: number;
+  /**
+   * Non-special tokens summed.
+   */
+  tokens: number;
+  /**
+   * Documents whose statistics are summed (corpus summaries); null for other sums.
+   */
+  documents: number | null;
+  /**
+   * Every live document of the index has statistics in the sum (corpus summaries).
+   */
+  complete: boolean | null;
+  /**
+   * Reminder of the numbering convention.
+   */
+  layer_numbering: string;
+  /**
+   * Every head (or those asked for), layer by layer.
+   */
+  heads: HeadSummary[];
+  /**
+   * Relations with enough support.
+   */
+  relations: RelationSummary[];
+}
+/**
+ * One head's behaviour (means over non-special query tokens) and relations.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "HeadSummary".
+ */
+export interface HeadSummary {
+  /**
+   * 1-based layer.
+   */
+  layer: number;
+  /**
+   * 0-based head.
+   */
+  head: number;
+  /**
+   * Mean attention entropy, nats.
+   */
+  entropy: number;
+  /**
+   * Mean attention mass on special tokens.
+   */
+  to_special: number;
+  /**
+   * On punctuation.
+   */
+  to_punct: number;
+  /**
+   * On the previous token.
+   */
+  to_previous: number;
+  /**
+   * On the next token.
+   */
+  to_next: number;
+  /**
+   * On the token itself.
+   */
+  to_self: number;
+  /**
+   * Relations it beats the baseline on, most significant first.
+   */
+  relations: HeadRelation[];
+  /**
+   * One line for a tooltip.
+   */
+  description: string;
+}
+/**
+ * A relation a head tracks better than the baseline.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "HeadRelation".
+ */
+export interface HeadRelation {
+  /**
+   * Dependency relation.
+   */
+  relation: string;
+  /**
+   * Which end predicts the other.
+   */
+  direction: "dependent->head" | "head->dependent";
+  /**
+   * Share of arcs where the head's most-attended word is the right one.
+   */
+  accuracy: number;
+  /**
+   * Accuracy of the best fixed word offset.
+   */
+  baseline: number;
+  /**
+   * That offset (-3..+2).
+   */
+  baseline_offset: number;
+  /**
+   * Arcs counted.
+   */
+  support: number;
+  /**
+   * The head's place among all heads for this relation (0 = best).
+   */
+  rank: number;
+  /**
+   * Margin over the baseline in standard errors.
+   */
+  z: number;
+}
+/**
+ * One (relation, direction) over the corpus.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "RelationSummary".
+ */
+export interface RelationSummary {
+  /**
+   * Dependency relation.
+   */
+  relation: string;
+  /**
+   * Which end predicts the other.
+   */
+  direction: "dependent->head" | "head->dependent";
+  /**
+   * Arcs counted.
+   */
+  support: number;
+  /**
+   * Accuracy of the best fixed word offset.
+   */
+  baseline: number;
+  /**
+   * That offset.
+   */
+  baseline_offset: number;
+  /**
+   * The best heads, best first.
+   */
+  best: BestHead[];
+  /**
+   * ``[L][H]`` accuracy matrix (only when asked for).
+   */
+  accuracy: number[][] | null;
+}
+/**
+ * A head among the best for a relation.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "BestHead".
+ */
+export interface BestHead {
+  /**
+   * 1-based layer.
+   */
+  layer: number;
+  /**
+   * 0-based head.
+   */
+  head: number;
+  /**
+   * Its accuracy.
+   */
+  accuracy: number;
+}
+/**
+ * ``exbert.status``: never loads anything.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "StatusResult".
+ */
+export interface StatusResult {
+  /**
+   * Payload schema tag.
+   */
+  schema: "exbert.status/1";
+  /**
+   * The configured model.
+   */
+  model: string;
+  /**
+   * It is loaded.
+   */
+  model_loaded: boolean;
+  /**
+   * The loaded model (null until loaded).
+   */
+  model_info: ModelDescription1 | null;
+  /**
+   * Where it runs (or will).
+   */
+  device: string;
+  /**
+   * An indexing run is in progress.
+   */
+  indexing: boolean;
+  settings: StatusSettings;
+  database: DatabaseStatus;
+}
+/**
+ * Shape and identity of a loaded model.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "ModelDescription".
+ */
+export interface ModelDescription1 {
+  /**
+   * What the user asked for (``minilm``, a hub id, a path).
+   */
+  name: string;
+  /**
+   * The directory or hub id it was loaded from.
+   */
+  source: string;
+  /**
+   * The transformers ``model_type`` (``bert``, ``llama``...).
+   */
+  model_type: string;
+  /**
+   * Transformer layers L.
+   */
+  num_layers: number;
+  /**
+   * Attention heads per layer H.
+   */
+  num_heads: number;
+  /**
+   * Hidden size.
+   */
+  d_model: number;
+  /**
+   * Size of one head's context vector.
+   */
+  d_head: number;
+  /**
+   * Decoder (attends only to earlier tokens).
+   */
+  causal: boolean;
+  /**
+   * ``masked``, ``causal`` or null for a bare encoder (no predictions).
+   */
+  lm_head: ("masked" | "causal") | null;
+  /**
+   * Longest input the model accepts, in tokens.
+   */
+  max_positions: number;
+  /**
+   * Where it runs (``cpu``, ``cuda:0``).
+   */
+  device: string;
+}
+/**
+ * Settings in effect.
+ */
+export interface StatusSettings {
+  /**
+   * ``exbert.model``.
+   */
+  model: string;
+  /**
+   * ``exbert.databasePath`` (null: the workspace's ``.exbert/index``).
+   */
+  databasePath: string | null;
+  /**
+   * ``exbert.defaultLayer`` (null: the middle layer).
+   */
+  defaultLayer: number | null;
+  /**
+   * ``exbert.k``.
+   */
+  k: number;
+  /**
+   * ``exbert.hover``.
+   */
+  hover: boolean;
+  /**
+   * ``exbert.device``.
+   */
+  device: string;
+  /**
+   * ``exbert.preload``.
+   */
+  preload: boolean;
+}
+/**
+ * The database.
+ */
+export interface DatabaseStatus {
+  /**
+   * Its location (null: none configured and no workspace folder).
+   */
+  uri: string | null;
+  /**
+   * It opened.
+   */
+  open: boolean;
+  /**
+   * Token rows.
+   */
+  rows: number | null;
+  /**
+   * Document rows.
+   */
+  documents: number | null;
+  /**
+   * The model that built it.
+   */
+  model: string | null;
+  /**
+   * Every live document has head statistics (null: not known).
+   */
+  head_summaries_current: boolean | null;
+  /**
+   * Why it could not be opened or used.
+   */
+  error: string | null;
+}
+/**
+ * ``exbert.indexWorkspace`` / ``exbert index --json``: the report, where it went, in words.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "IndexResult".
+ */
+export interface IndexResult {
+  /**
+   * Documents (re)indexed.
+   */
+  indexed: string[];
+  /**
+   * Documents already indexed with the same content.
+   */
+  unchanged: string[];
+  /**
+   * Documents gone from the paths, dropped from the index.
+   */
+  removed: string[];
+  /**
+   * ``(path, reason)`` for every file not indexed.
+   */
+  skipped: [string, string][];
+  /**
+   * ``(path, reason)`` for single sentences left out of an indexed document.
+   */
+  dropped: [string, string][];
+  /**
+   * Sentences written.
+   */
+  sentences: number;
+  /**
+   * Token rows written.
+   */
+  tokens: number;
+  /**
+   * Wall time of the run.
+   */
+  seconds: number;
+  /**
+   * The run was cancelled (finished documents are kept).
+   */
+  cancelled: boolean;
+  /**
+   * Documents a killed or cancelled earlier run left half-written (dropped, then re-indexed).
+   */
+  recovered: string[];
+  /**
+   * What happened to the vector indexes.
+   */
+  ann: string;
+  /**
+   * Time spent on them.
+   */
+  ann_seconds: number;
+  /**
+   * Payload schema tag.
+   */
+  schema: "exbert.index/1";
+  /**
+   * The database written.
+   */
+  database: string;
+  /**
+   * :meth:`IndexReport.describe`: the report as readable lines.
+   */
+  summary: string;
+}
+/**
+ * Counts over the matches' max-attended tokens (special tokens count under their spelling).
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "AttendedCounts".
+ */
+export interface AttendedCounts1 {
+  /**
+   * By POS.
+   */
+  pos: {
+    [k: string]: number;
+  };
+  /**
+   * By DEP.
+   */
+  dep: {
+    [k: string]: number;
+  };
+  /**
+   * By entity type.
+   */
+  ent_type: {
+    [k: string]: number;
+  };
+  /**
+   * By offset from the match (as a string, e.g. ``"-1"``).
+   */
+  offset: {
+    [k: string]: number;
+  };
+}
+/**
+ * The corpus database, opened without the model.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "DatabaseStatus".
+ */
+export interface DatabaseStatus1 {
+  /**
+   * Its location (null: none configured and no workspace folder).
+   */
+  uri: string | null;
+  /**
+   * It opened.
+   */
+  open: boolean;
+  /**
+   * Token rows.
+   */
+  rows: number | null;
+  /**
+   * Document rows.
+   */
+  documents: number | null;
+  /**
+   * The model that built it.
+   */
+  model: string | null;
+  /**
+   * Every live document has head statistics (null: not known).
+   */
+  head_summaries_current: boolean | null;
+  /**
+   * Why it could not be opened or used.
+   */
+  error: string | null;
+}
+/**
+ * ``exbert.explain``.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "ExplainArgs".
+ */
+export interface ExplainArgs {
+  /**
+   * Raw text to run (no document positions in the result).
+   */
+  text?: string | null;
+  /**
+   * A document the client opened (``textDocument/didOpen``) or a ``file:`` URI on disk.
+   */
+  uri?: string | null;
+  /**
+   * The part of the document to run; must not be empty.
+   */
+  range?: Range | null;
+  /**
+   * Model override for this request (embedded name, directory or hub id); default: the
+   * configured ``exbert.model``.
+   */
+  model?: string | null;
+  /**
+   * Token positions to replace by the mask token before the run (masked LMs only).
+   */
+  mask?: number[];
+  /**
+   * Predictions per token (0: none). Ignored for models without an LM head.
+   */
+  topK?: number;
+  /**
+   * How attention weights travel: uint8 (x/255, error <= 0.002) or float16.
+   */
+  attention?: "uint8" | "float16";
+  /**
+   * ``msgpack``: the result is ``{"schema": "exbert.msgpack/1", "data": base64}``.
+   */
+  format?: "json" | "msgpack";
+  /**
+   * Run spaCy for POS/DEP/entity annotations of words.
+   */
+  annotate?: boolean;
+}
+/**
+ * ``exbert.headSummary``: all heads, one layer's, or one head's summaries.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "HeadSummaryArgs".
+ */
+export interface HeadSummaryArgs {
+  /**
+   * 1-based layer.
+   */
+  layer?: number | null;
+  /**
+   * 0-based head (needs ``layer``).
+   */
+  head?: number | null;
+}
+/**
+ * ``exbert.indexWorkspace``.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "IndexArgs".
+ */
+export interface IndexArgs {
+  /**
+   * Files or folders (paths or ``file:`` URIs); default: the workspace folders.
+   */
+  paths?: string[] | null;
+}
+/**
+ * Raw counts over the matches, most common first.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "MatchSummary".
+ */
+export interface MatchSummary1 {
+  /**
+   * Number of matches.
+   */
+  count: number;
+  /**
+   * Matches by POS.
+   */
+  pos: {
+    [k: string]: number;
+  };
+  /**
+   * Matches by DEP.
+   */
+  dep: {
+    [k: string]: number;
+  };
+  /**
+   * Matches by entity type.
+   */
+  ent_type: {
+    [k: string]: number;
+  };
+  max_attended: AttendedCounts;
+}
+/**
+ * The matching corpus token.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "MatchToken".
+ */
+export interface MatchToken1 {
+  /**
+   * Model position in its sentence.
+   */
+  position: number;
+  /**
+   * Tokenizer spelling.
+   */
+  text: string;
+  /**
+   * Character offset in the sentence text.
+   */
+  start: number;
+  /**
+   * Character offset one past it.
+   */
+  end: number;
+}
+/**
+ * A document position (LSP).
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "Position".
+ */
+export interface Position2 {
+  /**
+   * 0-based line.
+   */
+  line: number;
+  /**
+   * 0-based offset in the line, in code units of the negotiated position encoding (UTF-16).
+   */
+  character: number;
+}
+/**
+ * ``exbert.search``: nearest corpus tokens to one token of a selection.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "SearchArgs".
+ */
+export interface SearchArgs {
+  /**
+   * Raw text to run (no document positions in the result).
+   */
+  text?: string | null;
+  /**
+   * A document the client opened (``textDocument/didOpen``) or a ``file:`` URI on disk.
+   */
+  uri?: string | null;
+  /**
+   * The part of the document to run; must not be empty.
+   */
+  range?: Range | null;
+  /**
+   * Model position of the query token in the selection (as in the explain result).
+   */
+  token?: number | null;
+  /**
+   * Or: a document position inside the query token (needs ``uri``).
+   */
+  position?: Position2 | null;
+  /**
+   * Hidden-state layer 0..L for ``embedding``, 1..L for ``context``; default
+   * ``exbert.defaultLayer``.
+   */
+  layer?: number | null;
+  by?: "embedding" | "context";
+  /**
+   * Heads whose contexts are compared (``context`` only; default all).
+   */
+  heads?: number[] | null;
+  /**
+   * Number of matches; default ``exbert.k``.
+   */
+  k?: number | null;
+  /**
+   * Exact scan instead of the ANN index.
+   */
+  exact?: boolean;
+}
+/**
+ * What was searched for.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "SearchQuery".
+ */
+export interface SearchQuery1 {
+  /**
+   * The query text.
+   */
+  text: string;
+  /**
+   * Model position of the query token in ``text``.
+   */
+  token: number;
+  /**
+   * That token's spelling.
+   */
+  token_text: string;
+  /**
+   * Hidden state 0..L (embedding) or context layer 1..L (context).
+   */
+  layer: number;
+  /**
+   * What was compared.
+   */
+  by: "embedding" | "context";
+  /**
+   * Context heads (0-based) compared; null = all.
+   */
+  heads: number[] | null;
+  /**
+   * Matches asked for.
+   */
+  k: number;
+  /**
+   * Exhaustive scan asked for.
+   */
+  exact: boolean;
+  /**
+   * How the neighbours were found (``exact``, ``ann``...).
+   */
+  method: string;
+  /**
+   * Vector column searched (``model/names.py``).
+   */
+  column: string;
+  /**
+   * Document range of the query token (server, ``uri`` argument); null otherwise.
+   */
+  range: Range | null;
+}
+/**
+ * ``exbert.status`` takes no arguments (an empty object is accepted).
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "StatusArgs".
+ */
+export interface StatusArgs {}
+/**
+ * The ``exbert.*`` settings in effect (camelCase keys, as the client sends them).
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "StatusSettings".
+ */
+export interface StatusSettings1 {
+  /**
+   * ``exbert.model``.
+   */
+  model: string;
+  /**
+   * ``exbert.databasePath`` (null: the workspace's ``.exbert/index``).
+   */
+  databasePath: string | null;
+  /**
+   * ``exbert.defaultLayer`` (null: the middle layer).
+   */
+  defaultLayer: number | null;
+  /**
+   * ``exbert.k``.
+   */
+  k: number;
+  /**
+   * ``exbert.hover``.
+   */
+  hover: boolean;
+  /**
+   * ``exbert.device``.
+   */
+  device: string;
+  /**
+   * ``exbert.preload``.
+   */
+  preload: boolean;
+}
