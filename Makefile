@@ -11,7 +11,7 @@ EXT_BUNDLE := $(EXT)/dist/webview.js
 DEMO_TEXT := The Wizard of Oz gave the Scarecrow a brain, but he was wise already.
 DEMO_HTML := exbert-demo.html
 
-.PHONY: setup setup-python setup-extension chromium demo test test-python test-extension bench
+.PHONY: setup setup-python setup-extension chromium demo test check test-python test-extension bench
 setup: setup-python setup-extension
 setup-python: $(STAMP)
 setup-extension: $(EXT_BUNDLE)
@@ -46,7 +46,13 @@ demo: setup
 	$(BIN)/exbert explain "$(DEMO_TEXT)" --html $(DEMO_HTML)
 	@echo "open $(DEMO_HTML) in a browser to see the panel"
 
-test: test-python test-extension
+test: check test-python test-extension
+
+# Static checks (seconds each; config in pyproject.toml): lint, format, types.
+check: setup-python
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test-python: setup-python
 	$(BIN)/python -m pytest

@@ -81,7 +81,8 @@ def _to_msgpack(obj: Any) -> Any:
 
 def pack(payload: Any) -> bytes:
     """msgpack bytes of a payload; numpy arrays become raw little-endian binary."""
-    return msgpack.packb(payload, default=_to_msgpack, use_bin_type=True)
+    packed: bytes = msgpack.packb(payload, default=_to_msgpack, use_bin_type=True)
+    return packed
 
 
 def unpack(data: bytes) -> Any:

@@ -120,7 +120,7 @@ def build_matches(
         s = texts[int(sentence[i])]
         words, w, p = s["words"], int(word[i]), int(position[i])
         max_attended = None
-        if ma_pos is not None and other["token"][i] is not None:
+        if ma_pos is not None and ma_w is not None and ma_head is not None and other["token"][i] is not None:
             special = bool(other["special"][i])
             max_attended = {
                 "position": int(ma_pos[i]),
@@ -160,7 +160,7 @@ def summarize_matches(matches: Sequence[dict[str, Any]]) -> dict[str, Any]:
     attended = [m["max_attended"] for m in matches if m["max_attended"] is not None]
 
     def label(a: dict[str, Any], key: str) -> str:
-        return a["text"] if a["special"] else a[key]
+        return str(a["text"] if a["special"] else a[key])
 
     return {
         "count": len(matches),
