@@ -53,6 +53,7 @@ check: setup-python
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test-python: setup-python
 	$(BIN)/python -m pytest

@@ -34,9 +34,10 @@ import numpy as np
 import torch
 
 from exbert_ls.annotate.words import SpacyAnnotator
+from exbert_ls.corpus import default_corpus_paths
 from exbert_ls.model.runner import ModelRunner
 from exbert_ls.model.vectors import normalized_hidden
-from exbert_ls.store import CorpusDB, IndexConfig, default_corpus_paths, index_paths
+from exbert_ls.store import CorpusDB, IndexConfig, index_paths
 from exbert_ls.store.ann import refresh_vector_indexes
 
 SHARED_BOOK = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "wizard_of_oz.txt"

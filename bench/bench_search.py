@@ -69,7 +69,7 @@ def model_vectors(column: str, limit_sentences: int) -> tuple[np.ndarray, np.nda
     if SHARED_BOOK.exists():
         text = " ".join(SHARED_BOOK.read_text(encoding="utf-8").split())
     else:  # no ../shared: the embedded default corpus (pydoc topics) instead
-        from exbert_ls.store import default_corpus_paths
+        from exbert_ls.corpus import default_corpus_paths
 
         files = sorted(default_corpus_paths()[0].glob("*.txt"))
         text = " ".join(" ".join(f.read_text(encoding="utf-8").split()) for f in files)

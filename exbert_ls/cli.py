@@ -8,9 +8,9 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from exbert_ls.cli_index import DEFAULT_DB, add_index_parser, default_db_uri
 from exbert_ls.errors import ExbertError, InvalidInputError
 from exbert_ls.model.embedded import DEFAULT_MODEL
-from exbert_ls.store.cli_index import DEFAULT_DB, add_index_parser, default_db_uri
 
 Handler = Callable[[argparse.Namespace], int]
 

@@ -8,8 +8,9 @@ import shutil
 import numpy as np
 import pytest
 
+from exbert_ls.corpus import default_corpus_paths
 from exbert_ls.search import clear_caches, search
-from exbert_ls.store import CorpusDB, default_corpus_paths, index_paths
+from exbert_ls.store import CorpusDB, index_paths
 from exbert_ls.store.ann import index_config
 
 pytestmark = pytest.mark.slow
