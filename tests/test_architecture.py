@@ -65,3 +65,19 @@ def test_every_top_level_module_has_a_layer() -> None:
     top = {p.stem for p in PACKAGE.glob("*.py") if p.name != "__init__.py"}
     top |= {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
     assert top - layered == set(), f"not in [tool.importlinter] layers: {sorted(top - layered)}"
+
+
+def test_one_version() -> None:
+    """pyproject.toml writes the version; the package reads it from its metadata, and the
+    extension's package.json is kept equal to it."""
+    import json
+
+    from exbert_ls import __version__
+    from exbert_ls.server.app import VERSION
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    package = json.loads((ROOT / "vscode-extension" / "package.json").read_text(encoding="utf-8"))
+    assert config["project"]["version"] == package["version"]
+    assert __version__ == VERSION
+    if __version__ != "0+unknown":  # installed (editable or not): metadata is pyproject's
+        assert __version__ == config["project"]["version"]

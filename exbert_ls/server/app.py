@@ -21,6 +21,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 from pygls.lsp.server import LanguageServer
 
+from exbert_ls import __version__
 from exbert_ls.errors import ExbertError
 from exbert_ls.server import handlers
 from exbert_ls.server.config import SECTION, settings_from
@@ -41,7 +42,7 @@ from exbert_ls.server.state import ServerState
 
 log = logging.getLogger("exbert_ls")
 T = TypeVar("T")
-VERSION = "0.1.0"
+VERSION = __version__
 PROGRESS_INTERVAL_S = 0.1
 
 
