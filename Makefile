@@ -7,7 +7,8 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 STAMP := $(VENV)/.exbert-setup
 EXT := vscode-extension
 EXT_STAMP := $(EXT)/node_modules/.exbert-setup
-EXT_BUNDLE := $(EXT)/dist/webview.js
+# the panel bundle + page template, also the Python package's data (exbert_ls/webview/)
+EXT_BUNDLE := exbert_ls/webview/webview.js
 DEMO_TEXT := The Wizard of Oz gave the Scarecrow a brain, but he was wise already.
 DEMO_HTML := exbert-demo.html
 
@@ -55,7 +56,7 @@ check: setup-python
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test-python: setup-python
+test-python: setup-python setup-extension
 	$(BIN)/python -m pytest
 
 test-extension: setup chromium
