@@ -152,7 +152,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--storage-sentences", type=int, default=600)
     parser.add_argument("--no-ann", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes (seconds): checks the script still runs")
     args = parser.parse_args()
+    if args.smoke:
+        args.chars, args.repeats, args.storage_sentences, args.no_ann = 3000, 1, 10, True
     work = Path(tempfile.mkdtemp(prefix="bench-index-"))
     try:
         described = corpus_files(work / "corpus", args.chars)

@@ -14,6 +14,7 @@ import attrs
 import cattrs
 
 from exbert_ls.errors import InvalidInputError
+from exbert_ls.model.names import default_layer as auto_layer
 from exbert_ls.server.convert import LENIENT, camel, describe
 
 SECTION = "exbert"
@@ -54,7 +55,7 @@ class Settings:
 
     def layer_for(self, num_layers: int) -> int:
         if self.default_layer is None:
-            return max(1, num_layers // 2)
+            return auto_layer(num_layers)
         return min(self.default_layer, num_layers)
 
 
