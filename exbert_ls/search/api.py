@@ -7,7 +7,8 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from exbert_ls.errors import IndexMismatchError, InvalidInputError, StaleIndexError
+from exbert_ls.errors import IndexMismatchError, StaleIndexError
+from exbert_ls.limits import DEFAULT_K, check_k
 from exbert_ls.model.activations import Activations
 from exbert_ls.search.cache import ByteLRU
 from exbert_ls.search.engine import DEFAULT_CONFIG, SearchConfig, token_frame, top_k
@@ -16,7 +17,6 @@ from exbert_ls.search.query import SearchBy, query_vector
 from exbert_ls.summarize.heads import HeadStats, summarize_heads
 
 SEARCH_SCHEMA = "exbert.search/1"
-MAX_K = 1000
 
 _fingerprints: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 _summaries: ByteLRU[dict[str, Any]] = ByteLRU(64 << 20, lambda p: len(json.dumps(p)))
@@ -49,7 +49,7 @@ def search(
     *,
     by: SearchBy = "embedding",
     heads: Sequence[int] | None = None,
-    k: int = 50,
+    k: int = DEFAULT_K,
     exact: bool = False,
     config: SearchConfig = DEFAULT_CONFIG,
 ) -> dict[str, Any]:
@@ -61,8 +61,7 @@ def search(
     ``runner.run(text, contexts=True)`` of the model that built ``db``. Returns the
     ``exbert.search/1`` payload: matches with their context, and a summary.
     """
-    if not 1 <= k <= MAX_K:
-        raise InvalidInputError(f"k = {k}: ask for 1..{MAX_K} matches")
+    check_k(k)
     _check_model(db, runner)
     meta = db.meta
     qv = query_vector(query, token, layer, by=by, heads=heads, num_layers=meta.num_layers, num_heads=meta.num_heads)

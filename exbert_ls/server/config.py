@@ -14,6 +14,7 @@ import attrs
 import cattrs
 
 from exbert_ls.errors import InvalidInputError
+from exbert_ls.limits import DEFAULT_K
 from exbert_ls.model.names import default_layer as auto_layer
 from exbert_ls.server.convert import LENIENT, camel, describe
 
@@ -31,7 +32,7 @@ class Settings:
     Default ``.exbert/index`` in the first workspace folder."""
     default_layer: int | None = None
     """Layer for search and hover neighbours; default: the middle layer (L // 2)."""
-    k: int = 50
+    k: int = DEFAULT_K
     """Matches per search."""
     hover: bool = True
     """Show the attention hover on words of plain-text and Markdown documents."""

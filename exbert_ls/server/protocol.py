@@ -17,8 +17,6 @@ from exbert_ls.server.convert import STRICT, camel, describe
 
 T = TypeVar("T")
 
-MAX_K = 1000
-
 
 def _at_least(minimum: int) -> Any:
     def check(_inst: Any, attribute: attrs.Attribute, value: int | None) -> None:
