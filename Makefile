@@ -12,7 +12,7 @@ EXT_BUNDLE := exbert_ls/webview/webview.js
 DEMO_TEXT := The Wizard of Oz gave the Scarecrow a brain, but he was wise already.
 DEMO_HTML := exbert-demo.html
 
-.PHONY: setup setup-python setup-extension chromium demo test check test-python test-extension bench
+.PHONY: setup setup-python setup-extension chromium demo test check test-python test-extension bench bench-smoke
 setup: setup-python setup-extension
 setup-python: $(STAMP)
 setup-extension: $(EXT_BUNDLE)
@@ -67,3 +67,8 @@ bench: setup
 	$(BIN)/python bench/bench_index.py
 	$(BIN)/python bench/bench_search.py --scales real,100000,1000000 --workdir .cache/bench-search
 	$(BIN)/python bench/bench_server.py
+
+# every benchmark at tiny sizes (seconds each; tests/test_bench_smoke.py runs the same)
+bench-smoke: setup
+	for b in bench_forward bench_index bench_search bench_server; do $(BIN)/python bench/$$b.py --smoke || exit 1; done
+	cd $(EXT) && node bench/render.mjs --smoke
