@@ -7,11 +7,12 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 STAMP := $(VENV)/.exbert-setup
 EXT := vscode-extension
 EXT_STAMP := $(EXT)/node_modules/.exbert-setup
-EXT_BUNDLE := $(EXT)/dist/webview.js
+# the panel bundle + page template, also the Python package's data (exbert_ls/webview/)
+EXT_BUNDLE := exbert_ls/webview/webview.js
 DEMO_TEXT := The Wizard of Oz gave the Scarecrow a brain, but he was wise already.
 DEMO_HTML := exbert-demo.html
 
-.PHONY: setup setup-python setup-extension chromium demo test test-python test-extension bench
+.PHONY: setup setup-python setup-extension chromium demo test check test-python test-extension bench bench-smoke
 setup: setup-python setup-extension
 setup-python: $(STAMP)
 setup-extension: $(EXT_BUNDLE)
@@ -46,9 +47,16 @@ demo: setup
 	$(BIN)/exbert explain "$(DEMO_TEXT)" --html $(DEMO_HTML)
 	@echo "open $(DEMO_HTML) in a browser to see the panel"
 
-test: test-python test-extension
+test: check test-python test-extension
 
-test-python: setup-python
+# Static checks (seconds each; config in pyproject.toml): lint, format, types.
+check: setup-python
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test-python: setup-python setup-extension
 	$(BIN)/python -m pytest
 
 test-extension: setup chromium
@@ -59,3 +67,8 @@ bench: setup
 	$(BIN)/python bench/bench_index.py
 	$(BIN)/python bench/bench_search.py --scales real,100000,1000000 --workdir .cache/bench-search
 	$(BIN)/python bench/bench_server.py
+
+# every benchmark at tiny sizes (seconds each; tests/test_bench_smoke.py runs the same)
+bench-smoke: setup
+	for b in bench_forward bench_index bench_search bench_server; do $(BIN)/python bench/$$b.py --smoke || exit 1; done
+	cd $(EXT) && node bench/render.mjs --smoke

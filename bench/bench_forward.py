@@ -45,7 +45,11 @@ def main() -> None:
     parser.add_argument("--model", default="minilm")
     parser.add_argument("--sentences", type=int, default=800)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes (seconds): checks the script still runs")
     args = parser.parse_args()
+    batch_sizes = (1, 8, 32, 64)
+    if args.smoke:
+        args.sentences, args.repeats, batch_sizes = 8, 1, (1, 8)
     runner = ModelRunner.load(args.model)
     texts = sentences(args.sentences)
     pieces = sum(runner.count_tokens(texts))
@@ -55,7 +59,7 @@ def main() -> None:
     )
     print("| batch | bare forward wp/s | runner (att+hidden+ctx) wp/s | ratio |")
     print("|---|---|---|---|")
-    for batch_size in (1, 8, 32, 64):
+    for batch_size in batch_sizes:
         bare, full = [], []
         for _ in range(args.repeats):  # interleaved, so both see the same machine load
             t = time.perf_counter()

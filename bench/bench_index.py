@@ -34,9 +34,10 @@ import numpy as np
 import torch
 
 from exbert_ls.annotate.words import SpacyAnnotator
+from exbert_ls.corpus import default_corpus_paths
 from exbert_ls.model.runner import ModelRunner
 from exbert_ls.model.vectors import normalized_hidden
-from exbert_ls.store import CorpusDB, IndexConfig, default_corpus_paths, index_paths
+from exbert_ls.store import CorpusDB, IndexConfig, index_paths
 from exbert_ls.store.ann import refresh_vector_indexes
 
 SHARED_BOOK = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "wizard_of_oz.txt"
@@ -151,7 +152,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--storage-sentences", type=int, default=600)
     parser.add_argument("--no-ann", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes (seconds): checks the script still runs")
     args = parser.parse_args()
+    if args.smoke:
+        args.chars, args.repeats, args.storage_sentences, args.no_ann = 3000, 1, 10, True
     work = Path(tempfile.mkdtemp(prefix="bench-index-"))
     try:
         described = corpus_files(work / "corpus", args.chars)

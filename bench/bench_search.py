@@ -28,7 +28,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ import lancedb
 import numpy as np
 import pyarrow as pa
 
+from exbert_ls.model.names import parse_column
 from exbert_ls.search import engine
 from exbert_ls.search.query import QueryVector
 
@@ -45,17 +46,30 @@ NOISE = 0.02
 
 @dataclass
 class BenchDB:
-    """The part of CorpusDB the search engine reads: a tokens table and a version."""
+    """The part of CorpusDB the search engine reads: the tokens table, the documents and
+    sentences tables (which rows are live: one ``indexed`` document holds every sentence) and
+    a version. The smoke test (tests/test_bench_smoke.py) catches it when the engine reads more."""
 
     uri: str
     conn: Any
-    _table: Any = None
+    _tables: dict[str, Any] = field(default_factory=dict)
+
+    def _open(self, name: str) -> Any:
+        if name not in self._tables:  # opened once, as CorpusDB does
+            self._tables[name] = self.conn.open_table(name)
+        return self._tables[name]
 
     @property
     def tokens(self) -> Any:
-        if self._table is None:  # opened once, as CorpusDB does
-            self._table = self.conn.open_table("tokens")
-        return self._table
+        return self._open("tokens")
+
+    @property
+    def documents(self) -> Any:
+        return self._open("documents")
+
+    @property
+    def sentences(self) -> Any:
+        return self._open("sentences")
 
     def version(self) -> int:
         return int(self.tokens.version)
@@ -66,19 +80,19 @@ def model_vectors(column: str, limit_sentences: int) -> tuple[np.ndarray, np.nda
     from exbert_ls.model.runner import ModelRunner
     from exbert_ls.model.vectors import normalized_contexts, normalized_hidden
 
-    if SHARED_BOOK.exists():
+    if SHARED_BOOK.exists() and limit_sentences > 100:
         text = " ".join(SHARED_BOOK.read_text(encoding="utf-8").split())
     else:  # no ../shared: the embedded default corpus (pydoc topics) instead
-        from exbert_ls.store import default_corpus_paths
+        from exbert_ls.corpus import default_corpus_paths
 
         files = sorted(default_corpus_paths()[0].glob("*.txt"))
         text = " ".join(" ".join(f.read_text(encoding="utf-8").split()) for f in files)
     sents = [s for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()][:limit_sentences]
     runner = ModelRunner.load("minilm")
-    kind, layer = ("ctx", int(column[3:])) if column.startswith("ctx") else ("hs", int(column[2:]))
+    kind, layer = parse_column(column)
     vecs, special = [], []
-    for _, acts in runner.run_batch(sents, contexts=kind == "ctx"):
-        if kind == "hs":
+    for _, acts in runner.run_batch(sents, contexts=kind == "context"):
+        if kind == "embedding":
             v = normalized_hidden(acts.hidden[layer])
         else:
             v = normalized_contexts(acts.contexts[layer - 1], runner.info.num_heads)
@@ -131,6 +145,13 @@ def write_table(uri: str, column: str, vecs: np.ndarray, special: np.ndarray) ->
             table = conn.create_table("tokens", data, mode="overwrite")
         else:
             table.add(data)
+    sentences = np.arange((n + per_sentence - 1) // per_sentence, dtype=np.int64)
+    conn.create_table(
+        "sentences",
+        pa.table({"sentence": sentences, "doc": ["bench"] * len(sentences), "doc_hash": ["h"] * len(sentences)}),
+        mode="overwrite",
+    )
+    conn.create_table("documents", pa.table({"doc": ["bench"], "hash": ["h"], "status": ["indexed"]}), mode="overwrite")
     return BenchDB(uri, conn)
 
 
@@ -239,7 +260,7 @@ def payload_latency(uri: str, column: str, count: int, k: int) -> list[dict]:
     rng = np.random.default_rng(2)
     picked = [rows[i] for i in rng.choice(len(rows), size=count, replace=False) if rows[i]["num_tokens"] > 3]
     queries = [runner.run(r["text"], contexts=True) for r in picked]
-    by, layer = ("context", int(column[3:])) if column.startswith("ctx") else ("embedding", int(column[2:]))
+    by, layer = parse_column(column)
     out = []
     for exact in (False,):  # the path search() picks by itself (ANN where the column has an index)
         times = []
@@ -275,7 +296,11 @@ def main() -> None:
     parser.add_argument("--nprobes", type=int, default=engine.DEFAULT_CONFIG.nprobes)
     parser.add_argument("--ef", type=int, default=engine.DEFAULT_CONFIG.ef)
     parser.add_argument("--refine", type=int, default=engine.DEFAULT_CONFIG.refine_factor)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes (seconds): checks the script still runs")
     args = parser.parse_args()
+    if args.smoke:  # the default corpus, a few hundred rows, a handful of queries; no ../shared
+        args.db = args.payload_db = args.workdir = None
+        args.scales, args.queries, args.k, args.sentences = "real,3000", 5, 5, 40
 
     began = time.perf_counter()
     saved = Path(args.workdir) / f"real-{args.column}.npz" if args.workdir else None

@@ -61,7 +61,10 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=40)
     parser.add_argument("--corpus-kb", type=int, default=60)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes (seconds): checks the script still runs")
     args = parser.parse_args()
+    if args.smoke:
+        args.repeats, args.corpus_kb = 2, 2
     work = Path(tempfile.mkdtemp(prefix="exbert-bench-"))
     corpus = work / "corpus"
     corpus.mkdir()

@@ -8,11 +8,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from exbert_ls.cli_index import DEFAULT_DB, add_index_parser, default_db_uri
 from exbert_ls.cli_schema import add_schema_parser
 from exbert_ls.errors import ExbertError, InvalidInputError
+from exbert_ls.limits import DEFAULT_K, MAX_K
 from exbert_ls.model.embedded import DEFAULT_MODEL
 from exbert_ls.payloads.codec import to_wire
-from exbert_ls.store.cli_index import DEFAULT_DB, add_index_parser, default_db_uri
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -101,7 +102,7 @@ def _add_search_parsers(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="context heads, 0-based, e.g. 0,3,7 (default all)",
     )
-    p.add_argument("--k", type=int, default=50, help="number of matches")
+    p.add_argument("--k", type=int, default=DEFAULT_K, help=f"number of matches (1..{MAX_K})")
     p.add_argument("--exact", action="store_true", help="exhaustive search even where an ANN index exists")
     p.add_argument("--json", action="store_true", help="print the exbert.search/1 payload")
     p.add_argument("--model", default=None, help="model to run the query with (default: the one that built the index)")

@@ -82,9 +82,9 @@ def _to_msgpack(obj: Any) -> Any:
 
 
 def pack(payload: Any) -> bytes:
-    """msgpack bytes of a payload (typed payloads via ``to_wire``: their ``bytes`` stay binary);
-    numpy arrays become raw little-endian binary."""
-    return msgpack.packb(payload, default=_to_msgpack, use_bin_type=True)
+    """msgpack bytes of a payload; numpy arrays become raw little-endian binary."""
+    packed: bytes = msgpack.packb(payload, default=_to_msgpack, use_bin_type=True)
+    return packed
 
 
 def unpack(data: bytes) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zlib
@@ -15,7 +16,10 @@ import numpy as np
 import pytest
 
 from exbert_ls.errors import WebviewBundleMissingError
-from exbert_ls.html import BUNDLE_ENV, script_json, standalone_html, write_standalone_html
+from exbert_ls.html import BUNDLE_ENV, fill_page, script_json, standalone_html, write_standalone_html
+
+EXTENSION = Path(__file__).resolve().parents[1] / "vscode-extension"
+TEMPLATE = EXTENSION / "src" / "standalone.html"
 
 HOSTILE = ["</script><script>alert(1)</script>", "<img src=x onerror=alert(1)>", "a\u2028b\u2029c", "<!-- x", "&amp;"]
 FAKE_JS = 'document.getElementById("app").textContent = "ok </script> inside a string";'
@@ -63,7 +67,34 @@ def bundle(tmp_path: Path) -> Path:
     d.mkdir()
     (d / "webview.js").write_text(FAKE_JS, encoding="utf-8")
     (d / "webview.css").write_text("body { color: red; }", encoding="utf-8")
+    shutil.copyfile(TEMPLATE, d / "standalone.html")
     return d
+
+
+CASES = json.loads((EXTENSION / "test" / "page" / "escaping-cases.json").read_text(encoding="utf-8"))["cases"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_script_json_follows_the_shared_cases(case: dict) -> None:
+    """The same cases as webviewHtml.ts's scriptJson (vscode-extension/test/page/page.test.ts)."""
+    value = case["value"]
+    if "nonFinite" in case:
+        value = {k: float(v) if k in case["nonFinite"] else v for k, v in value.items()}
+    assert script_json(value) == case["json"]
+
+
+def test_fill_page_is_one_pass_and_keeps_the_tag_case() -> None:
+    page = fill_page(
+        TEMPLATE.read_text(encoding="utf-8"),
+        js="var s = '</SCRIPT>{{nonce}}';",
+        css="a::after{content:'</style>'}",
+        payload_json=script_json({"t": "{{js}}"}),
+        view_json=None,
+        nonce="N0nce",
+    )
+    assert page.count("'nonce-N0nce'") == 2 and page.count("{{") == 2  # only the data's own
+    assert "var s = '<\\/SCRIPT>{{nonce}}';" in page and "content:'<\\/style>'" in page
+    assert "exbert-view" not in page
 
 
 @pytest.mark.parametrize("text", HOSTILE)

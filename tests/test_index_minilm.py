@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from support import shared_path
 
-from corpus import pydoc_topics
+from exbert_ls.corpus import default_corpus_paths, pydoc_topics
 from exbert_ls.model.runner import ModelRunner
 from exbert_ls.model.vectors import normalized_hidden
-from exbert_ls.store import CorpusDB, default_corpus_paths, index_paths
+from exbert_ls.store import CorpusDB, index_paths
 from exbert_ls.store.verify import verify
 
 PARAGRAPHS = """\

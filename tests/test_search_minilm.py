@@ -8,10 +8,11 @@ import shutil
 import numpy as np
 import pytest
 
+from exbert_ls.corpus import default_corpus_paths
 from exbert_ls.payloads.codec import to_wire
 from exbert_ls.search import clear_caches
 from exbert_ls.search import search as typed_search
-from exbert_ls.store import CorpusDB, default_corpus_paths, index_paths
+from exbert_ls.store import CorpusDB, index_paths
 from exbert_ls.store.ann import index_config
 
 pytestmark = pytest.mark.slow

@@ -42,10 +42,10 @@ def align(tokens: Sequence[Token], words: Sequence[Word], text_length: int) -> A
     if non_special and not words:
         raise InvalidInputError("the text has tokens but no words to align them to")
     char_word = np.full(text_length + 1, -1, dtype=np.int64)
-    for w in words:
-        char_word[w.start : w.end] = w.index
-    starts = np.array([w.start for w in words], dtype=np.int64)
-    ends = np.array([w.end for w in words], dtype=np.int64)
+    for word in words:
+        char_word[word.start : word.end] = word.index
+    starts = np.array([word.start for word in words], dtype=np.int64)
+    ends = np.array([word.end for word in words], dtype=np.int64)
 
     token_to_word = np.full(len(tokens), -1, dtype=np.int64)
     for tok in non_special:

@@ -82,4 +82,6 @@ def find_output_projections(base_model: nn.Module, model_type: str) -> list[nn.M
             f"context vectors not supported for architecture {model_type!r}; supported: {', '.join(sorted(ADAPTERS))}"
         )
     layers = _get(base_model, adapter.layers)
+    if not isinstance(layers, nn.ModuleList):
+        raise UnsupportedModelError(f"{model_type!r}: {adapter.layers} is a {type(layers).__name__}, not a ModuleList")
     return [_get(block, adapter.attn_output_projection) for block in layers]

@@ -18,6 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 from exbert_ls.errors import UnknownModelError
 
@@ -64,7 +65,7 @@ def smollm2_dir() -> Path:
 def _convert_gguf(gguf_path: Path, target: Path) -> None:
     """Dequantise the GGUF once and save plain fp16 safetensors (0.8 s reloads instead of 10 s)."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaForCausalLM
+    from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
     log.info("converting %s to %s (once)", gguf_path.name, target)
     model = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name, dtype=torch.float32)
@@ -73,13 +74,15 @@ def _convert_gguf(gguf_path: Path, target: Path) -> None:
     # A plain model: the quantization config would make every reload go through GGUF again.
     if hasattr(config, "quantization_config"):
         del config.quantization_config
-    plain = LlamaForCausalLM(config)
+    # SmolLM2's GGUF loads as a Llama; AutoModel types its config only as the base class.
+    plain = LlamaForCausalLM(cast(LlamaConfig, config))
     plain.load_state_dict(model.state_dict())
     target.parent.mkdir(parents=True, exist_ok=True)
     # Write to a sibling temp dir and rename: a killed conversion leaves no half model behind.
     staging = Path(tempfile.mkdtemp(prefix=".smollm2-", dir=target.parent))
     try:
-        plain.to(torch.float16).save_pretrained(staging)
+        # transformers wraps PreTrainedModel.to in a decorator whose stub loses the signature
+        plain.to(torch.float16).save_pretrained(staging)  # type: ignore[arg-type]
         tokenizer.save_pretrained(staging)
         staging.rename(target)
     except OSError:

@@ -31,7 +31,9 @@ from exbert_ls.model.loading import load_pretrained
 
 def _block_output(output: Any) -> torch.Tensor:
     """Blocks return a tensor (transformers 5 Llama) or a tuple whose first item is it."""
-    return output[0] if isinstance(output, tuple) else output
+    first = output[0] if isinstance(output, tuple) else output
+    assert isinstance(first, torch.Tensor), type(first)
+    return first
 
 
 class ModelRunner:

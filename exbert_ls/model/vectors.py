@@ -19,7 +19,7 @@ _EPS = 1e-12
 def normalize_rows(x: np.ndarray) -> np.ndarray:
     """Unit L2 norm along the last axis (zero vectors stay zero)."""
     norm = np.linalg.norm(x, axis=-1, keepdims=True)
-    return x / np.maximum(norm, _EPS)
+    return np.asarray(x / np.maximum(norm, _EPS))
 
 
 def normalized_hidden(hidden: np.ndarray) -> np.ndarray:

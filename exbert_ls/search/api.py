@@ -7,7 +7,8 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from exbert_ls.errors import IndexMismatchError, InvalidInputError, StaleIndexError
+from exbert_ls.errors import IndexMismatchError, StaleIndexError
+from exbert_ls.limits import DEFAULT_K, check_k
 from exbert_ls.model.activations import Activations
 from exbert_ls.payloads.codec import to_wire
 from exbert_ls.payloads.heads import HeadSummaries
@@ -17,8 +18,6 @@ from exbert_ls.search.engine import DEFAULT_CONFIG, SearchConfig, token_frame, t
 from exbert_ls.search.matches import build_matches, summarize_matches
 from exbert_ls.search.query import SearchBy, query_vector
 from exbert_ls.summarize.heads import HeadStats, summarize_heads
-
-MAX_K = 1000
 
 _fingerprints: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 _summaries: ByteLRU[HeadSummaries] = ByteLRU(64 << 20, lambda p: len(json.dumps(to_wire(p))))
@@ -51,7 +50,7 @@ def search(
     *,
     by: SearchBy = "embedding",
     heads: Sequence[int] | None = None,
-    k: int = 50,
+    k: int = DEFAULT_K,
     exact: bool = False,
     config: SearchConfig = DEFAULT_CONFIG,
 ) -> SearchResult:
@@ -63,8 +62,7 @@ def search(
     ``runner.run(text, contexts=True)`` of the model that built ``db``. Returns the
     ``exbert.search/1`` payload: matches with their context, and a summary.
     """
-    if not 1 <= k <= MAX_K:
-        raise InvalidInputError(f"k = {k}: ask for 1..{MAX_K} matches")
+    check_k(k)
     _check_model(db, runner)
     meta = db.meta
     qv = query_vector(query, token, layer, by=by, heads=heads, num_layers=meta.num_layers, num_heads=meta.num_heads)

@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 
 from exbert_ls.errors import IndexMismatchError, InvalidInputError
+from exbert_ls.limits import check_heads, check_layer
 from exbert_ls.model.activations import Activations
 from exbert_ls.model.names import context_column, hidden_column
 from exbert_ls.model.vectors import head_mask, normalized_contexts, normalized_hidden
@@ -39,20 +40,6 @@ class QueryVector:
     token: int
 
 
-def _check_heads(heads: Sequence[int] | None, num_heads: int) -> tuple[int, ...] | None:
-    if heads is None:
-        return None
-    chosen = tuple(int(h) for h in heads)
-    if not chosen:
-        raise InvalidInputError("no heads chosen; give at least one head, or none for all heads")
-    bad = [h for h in chosen if not 0 <= h < num_heads]
-    if bad:
-        raise InvalidInputError(f"head {bad[0]} is out of range: heads are numbered 0..{num_heads - 1} (0-based)")
-    if len(set(chosen)) != len(chosen):
-        raise InvalidInputError(f"heads {list(chosen)} repeat a head; give each head once")
-    return tuple(sorted(chosen))
-
-
 def query_vector(
     query: Activations,
     token: int,
@@ -69,15 +56,7 @@ def query_vector(
             f"the query has {query.hidden.shape[0] - 1} layers but the index was built by a model "
             f"with {num_layers}: search with the model that built the index"
         )
-    if by not in ("embedding", "context"):
-        raise InvalidInputError(f"search by {by!r}? expected 'embedding' or 'context'")
-    low = 0 if by == "embedding" else 1
-    if not low <= layer <= num_layers:
-        what = "hidden states" if by == "embedding" else "contexts"
-        raise InvalidInputError(
-            f"layer {layer} is out of range: {what} exist for layers {low}..{num_layers}"
-            + (" (0 = embeddings)" if by == "embedding" else " (1-based)")
-        )
+    check_layer(layer, by=by, num_layers=num_layers)
     n = len(query.tokens)
     if not 0 <= token < n:
         raise InvalidInputError(f"token {token} is out of range: the query has tokens 0..{n - 1}")
@@ -85,7 +64,7 @@ def query_vector(
         raise InvalidInputError(
             f"token {token} is the special token {query.tokens[token].text!r}; special tokens are not searchable"
         )
-    chosen = _check_heads(heads, num_heads)
+    chosen = check_heads(heads, num_heads)
     if by == "embedding":
         vector = normalized_hidden(query.hidden[layer, token])
         return QueryVector(hidden_column(layer), vector, by, layer, chosen, token)

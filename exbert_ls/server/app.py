@@ -21,6 +21,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 from pygls.lsp.server import LanguageServer
 
+from exbert_ls import __version__
 from exbert_ls.errors import ExbertError
 from exbert_ls.payloads.codec import to_wire
 from exbert_ls.server import handlers
@@ -42,7 +43,7 @@ from exbert_ls.server.state import ServerState
 
 log = logging.getLogger("exbert_ls")
 T = TypeVar("T")
-VERSION = "0.1.0"
+VERSION = __version__
 PROGRESS_INTERVAL_S = 0.1
 
 
@@ -341,7 +342,7 @@ async def _index(ls: ExbertLanguageServer, args: IndexArgs) -> dict[str, Any]:
 
     outcome = "failed"
     try:
-        result = await ls.run(
+        result: dict[str, Any] = await ls.run(
             "exbert.indexWorkspace",
             lambda cancel: to_wire(handlers.index_workspace(ls.state, args, cancel, report)),
             executor=ls.jobs,

@@ -14,6 +14,8 @@ import attrs
 import cattrs
 
 from exbert_ls.errors import InvalidInputError
+from exbert_ls.limits import DEFAULT_K
+from exbert_ls.model.names import default_layer as auto_layer
 from exbert_ls.server.convert import LENIENT, camel, describe
 
 SECTION = "exbert"
@@ -30,7 +32,7 @@ class Settings:
     Default ``.exbert/index`` in the first workspace folder."""
     default_layer: int | None = None
     """Layer for search and hover neighbours; default: the middle layer (L // 2)."""
-    k: int = 50
+    k: int = DEFAULT_K
     """Matches per search."""
     hover: bool = True
     """Show the attention hover on words of plain-text and Markdown documents."""
@@ -54,7 +56,7 @@ class Settings:
 
     def layer_for(self, num_layers: int) -> int:
         if self.default_layer is None:
-            return max(1, num_layers // 2)
+            return auto_layer(num_layers)
         return min(self.default_layer, num_layers)
 
 

@@ -42,11 +42,17 @@ def make_converter(*, forbid_extra_keys: bool) -> cattrs.Converter:
     conv.register_structure_hook(bool, _strict(bool, "true or false"))
 
     def structure_factory(cls: type) -> Any:
-        renames = {a.name: override(rename=camel(a.name)) for a in attrs.fields(cls) if camel(a.name) != a.name}
+        # typed loosely: mypy matches ``**dict[str, AttributeOverride]`` against the bool keywords too
+        renames: dict[str, Any] = {
+            a.name: override(rename=camel(a.name)) for a in attrs.fields(cls) if camel(a.name) != a.name
+        }
         return make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=forbid_extra_keys, **renames)
 
     def unstructure_factory(cls: type) -> Any:
-        renames = {a.name: override(rename=camel(a.name)) for a in attrs.fields(cls) if camel(a.name) != a.name}
+        # typed loosely: mypy matches ``**dict[str, AttributeOverride]`` against the bool keywords too
+        renames: dict[str, Any] = {
+            a.name: override(rename=camel(a.name)) for a in attrs.fields(cls) if camel(a.name) != a.name
+        }
         return make_dict_unstructure_fn(cls, conv, **renames)
 
     def list_factory(type_: Any) -> Any:

@@ -18,6 +18,7 @@ import attrs
 import numpy as np
 
 from exbert_ls.errors import ExbertError, InvalidInputError
+from exbert_ls.limits import check_heads, check_layer
 from exbert_ls.payloads.common import MsgpackEnvelope, Position, Range
 from exbert_ls.payloads.explain import DocumentSpan, ExplainResult
 from exbert_ls.payloads.heads import HeadSummaries
@@ -108,13 +109,9 @@ def search(state: ServerState, args: SearchArgs, selected: Selected, cancel: thr
     runner = state.runner()
     info = runner.info
     layer = args.layer if args.layer is not None else state.settings.layer_for(info.num_layers)
-    lowest = 0 if args.by == "embedding" else 1
-    if not lowest <= layer <= info.num_layers:
-        raise InvalidInputError(f"layer {layer} is out of range for {args.by} search: {lowest}..{info.num_layers}")
-    if args.heads is not None:
-        bad = [h for h in args.heads if h >= info.num_heads]
-        if bad:
-            raise InvalidInputError(f"head {bad[0]} is out of range: heads are 0..{info.num_heads - 1}")
+    # the library's checks, before the forward pass: a bad argument costs no model run
+    check_layer(layer, by=args.by, num_layers=info.num_layers)
+    check_heads(args.heads, info.num_heads)
     acts = runner.run(selected.text, contexts=True)
     token = query_token(acts, args, selected)
     db = state.db()  # after the argument checks: a bad argument is reported as such

@@ -30,8 +30,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-MAX_K = 1000
-
 
 def _at_least(minimum: int) -> Any:
     def check(_inst: Any, attribute: attrs.Attribute, value: int | None) -> None:

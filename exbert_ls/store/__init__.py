@@ -16,7 +16,6 @@ _EXPORTS = {
     "IndexConfig": "exbert_ls.store.report",
     "IndexProgress": "exbert_ls.store.report",
     "IndexReport": "exbert_ls.store.report",
-    "default_corpus_paths": "exbert_ls.store.default_corpus",
 }
 __all__ = sorted(_EXPORTS)
 

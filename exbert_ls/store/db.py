@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import lancedb
 import pyarrow as pa
 
 from exbert_ls.errors import CorpusNotFoundError, IndexMismatchError
-from exbert_ls.model.runner import ModelRunner
 from exbert_ls.store.schema import (
     DATA_TABLES,
     DOCUMENTS,
@@ -33,6 +32,9 @@ from exbert_ls.store.schema import (
     tokenizer_id,
     tokens_schema,
 )
+
+if TYPE_CHECKING:  # torch stays unloaded: opening a database for reading needs no model
+    from exbert_ls.model.runner import ModelRunner
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,11 @@ Every vector column is a ``fixed_size_list<float16, D>``, normalised by
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from exbert_ls.model.names import context_column, hidden_column
-from exbert_ls.model.runner import ModelRunner
 
 SCHEMA_VERSION = 1
 """Bumped whenever a table's layout or the meaning of a column changes."""
@@ -38,6 +37,9 @@ WORD_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
     ("lemma", pa.string()),
     ("is_punct", pa.bool_()),
 )
+
+if TYPE_CHECKING:  # torch stays unloaded: opening a database for reading needs no model
+    from exbert_ls.model.runner import ModelRunner
 """Annotations a token inherits from its word (empty / -1 / False for special tokens)."""
 
 

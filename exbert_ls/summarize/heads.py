@@ -206,7 +206,7 @@ def word_attention(attention: np.ndarray, alignment: Alignment, num_words: int) 
     member[alignment.token_to_word[tokens], tokens] = 1.0
     pieces = member.sum(axis=1, keepdims=True)
     mean_from = member / np.maximum(pieces, 1.0)
-    return mean_from @ attention @ member.T
+    return np.asarray(mean_from @ attention @ member.T)
 
 
 def most_attended_words(attention: np.ndarray, alignment: Alignment, num_words: int) -> np.ndarray:
@@ -237,7 +237,7 @@ def _syntax(stats: HeadStats, att: np.ndarray, alignment: Alignment, words: Sequ
     onehot[np.arange(len(dep)), [names.index(x) for x in labels]] = 1
     predicted = most_attended_words(att, alignment, n)  # [L, H, W]
     offsets = np.array(OFFSETS)[:, None]
-    hits = {
+    hits: dict[Direction, tuple[np.ndarray, np.ndarray]] = {
         "dependent->head": (predicted[:, :, dep] == head, dep + offsets == head),
         "head->dependent": (predicted[:, :, head] == dep, head + offsets == dep),
     }
@@ -314,7 +314,7 @@ def summarize_heads(stats: HeadStats, *, min_support: int = 20, top: int = 5, ma
         pooled = (accuracy.ravel() + baseline) / 2
         spread = np.sqrt(np.maximum(2 * pooled * (1 - pooled), 1e-9) / counts.support)
         z = (accuracy.ravel() - baseline) / spread
-        for i in np.flatnonzero(accuracy.ravel() > baseline):
+        for i in np.flatnonzero(accuracy.ravel() > baseline).tolist():
             per_head[i].append(
                 HeadRelation(
                     relation=rel,

@@ -36,7 +36,7 @@ def head_focus(attention: np.ndarray, special: np.ndarray) -> HeadFocus:
         if not ok.any():
             return np.zeros(attention.shape[:2])
         values = attention[:, :, q[ok], k[ok]]  # [L, H, n]
-        return values.sum(-1) / len(q)
+        return np.asarray(values.sum(-1) / len(q))
 
     return HeadFocus(
         entropy=entropy,

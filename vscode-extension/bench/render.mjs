@@ -1,18 +1,19 @@
 // Panel render timings in headless chromium for synthetic payloads of growing size.
-// Usage (after `npm run build`): node bench/render.mjs [repeats]
+// Usage (after `npm run build`): node bench/render.mjs [repeats]   (or --smoke: one small case, once)
 // Prints a Markdown table: decode + first attention render, layer switch, and model view, medians.
 import { readFileSync } from "node:fs";
 import { deflateSync } from "node:zlib";
 import { chromium } from "playwright-core";
 
-const REPEATS = Number(process.argv[2] ?? 5);
+const SMOKE = process.argv.includes("--smoke");
+const REPEATS = SMOKE ? 1 : Number(process.argv[2] ?? 5);
 const ORIGIN = "https://webview.test";
 const CASES = [
   { name: "minilm-like 6x12", L: 6, H: 12, T: 32 },
   { name: "minilm-like 6x12", L: 6, H: 12, T: 128 },
   { name: "minilm-like 6x12", L: 6, H: 12, T: 512 },
   { name: "smollm2-like 30x9", L: 30, H: 9, T: 128 },
-];
+].slice(0, SMOKE ? 1 : undefined);
 
 function payload({ L, H, T }) {
   // rows: random weights normalised to 1, as uint8 (x/255), zlib, base64, like the server's

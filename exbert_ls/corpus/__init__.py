@@ -1,5 +1,10 @@
-"""The embedded default corpus (defined in the top-level ``corpus`` package), written on demand
-to a cache folder, one file per topic, so re-indexing it is incremental."""
+"""The embedded default corpus: English prose every Python installation carries.
+
+``pydoc_topics`` defines it (which text, which parts kept); :func:`default_corpus_paths` writes
+it on demand to a cache folder, one file per topic, so re-indexing it is incremental, and
+``exbert index`` with no path indexes it. It lives inside the package so a wheel carries it
+(no top-level ``corpus`` module is installed).
+"""
 
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ def default_corpus_paths(cache_dir: Path | None = None) -> list[Path]:
     Files are rewritten only when their text changed, and files of topics that no longer
     exist are removed, so an index of this folder stays incremental across Python versions.
     """
-    from corpus import pydoc_topics
+    from exbert_ls.corpus import pydoc_topics
 
     folder = (cache_dir or cache_root() / "corpus") / pydoc_topics.NAME
     folder.mkdir(parents=True, exist_ok=True)

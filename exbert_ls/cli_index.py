@@ -68,8 +68,8 @@ def _model_name(args: argparse.Namespace, uri: str) -> str:
 def cmd_index(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from exbert_ls.corpus import default_corpus_paths
     from exbert_ls.model.runner import ModelRunner
-    from exbert_ls.store.default_corpus import default_corpus_paths
     from exbert_ls.store.indexer import index_paths
 
     uri = default_db_uri(args.db)
