@@ -134,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_explain)
     _add_search_parsers(sub)
     add_index_parser(sub)
+    from exbert_ls.cli_verify import add_verify_parser
+
+    add_verify_parser(sub, DEFAULT_DB)
     return parser
 
 

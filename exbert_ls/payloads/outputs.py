@@ -7,3 +7,12 @@ from them lands in ``$defs``. Add a line here when a command gains a result.
 from __future__ import annotations
 
 OUTPUTS: dict[str, type] = {}
+
+
+def _register() -> None:
+    from exbert_ls.payloads.verify import VerifyResult
+
+    OUTPUTS["verify"] = VerifyResult
+
+
+_register()

@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 import pyarrow as pa
 
-from exbert_ls.errors import EmptyIndexError, IndexMismatchError
+from exbert_ls.errors import DatabaseDamagedError, EmptyIndexError, IndexMismatchError
 from exbert_ls.search.cache import ByteLRU
 from exbert_ls.search.query import QueryVector
 
@@ -122,7 +122,13 @@ def _key(db: Any, version: int | None, *parts: object) -> tuple[object, ...]:
 
 
 def _scan(table: Any, columns: list[str]) -> pa.Table:
-    return table.search().select(columns).limit(None).to_arrow()
+    try:
+        return table.search().select(columns).limit(None).to_arrow()
+    except (OSError, RuntimeError, ValueError) as exc:  # lance: a truncated or missing data file
+        raise DatabaseDamagedError(
+            f"table {getattr(table, 'name', '?')!r} of the corpus database cannot be read "
+            f"({str(exc).splitlines()[0][:160]}); run `exbert verify --repair` then `exbert index`"
+        ) from exc
 
 
 def token_frame(db: Any, version: int | None = None) -> TokenFrame:

@@ -34,12 +34,15 @@ from exbert_ls.model.runner import ModelRunner
 from exbert_ls.store.ann import refresh_vector_indexes
 from exbert_ls.store.conllu import conllu_sentences
 from exbert_ls.store.db import CorpusDB, DocState
+from exbert_ls.store.lock import writer_lock
 from exbert_ls.store.prefetch import prefetch
+from exbert_ls.store.repair import require_readable
 from exbert_ls.store.report import IndexConfig, IndexProgress, IndexReport
 from exbert_ls.store.rows import RowBuffer, SentenceKey
-from exbert_ls.store.schema import GOLD, INDEXED, PENDING, SKIPPED, head_stats_schema
+from exbert_ls.store.schema import DAMAGED, GOLD, INDEXED, PENDING, SKIPPED, head_stats_schema
 from exbert_ls.store.segment import Sentence, chunks, fit, spacy_sentences
 from exbert_ls.store.sources import Source, read_source, walk
+from exbert_ls.store.verify import row_counts
 from exbert_ls.summarize.heads import HeadStats, sentence_head_stats
 
 ProgressCallback = Callable[[IndexProgress], None]
@@ -66,13 +69,30 @@ def index_paths(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     config: IndexConfig | None = None,
+    wait: bool = False,
 ) -> IndexReport:
     """Index files and folders into the corpus database at ``uri`` (created if absent).
 
     Unchanged files (same sha256) are skipped, changed ones replaced, files under ``paths``
     that disappeared are removed. Raises :class:`~exbert_ls.errors.IndexMismatchError` if
-    the database was built by another model.
+    the database was built by another model, :class:`~exbert_ls.errors.WriterBusyError` if
+    another writer holds the database (``wait``: wait for it instead).
     """
+    with writer_lock(uri, wait=wait):
+        return _index_locked(paths, uri, runner, annotator, progress, cancel, config)
+
+
+def _index_locked(
+    paths: Sequence[str | Path],
+    uri: str,
+    runner: ModelRunner,
+    annotator: SpacyAnnotator | None,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+    config: IndexConfig | None,
+) -> IndexReport:
+    """:func:`index_paths` with the writer lock held: recovering ``pending`` documents is safe,
+    their writer is dead."""
     config = config or IndexConfig()
     began = time.perf_counter()
     found = walk(paths)
@@ -81,10 +101,11 @@ def index_paths(
         annotator = SpacyAnnotator()
     labels = ([GOLD] if "conllu" in kinds else []) + ([annotator.version] if "text" in kinds and annotator else [])
     db = CorpusDB.create_or_open(uri, runner, "+".join(labels) or GOLD)
+    require_readable(db)
     run = _Run(db, runner, annotator, config, progress, cancel or threading.Event(), began)
     run.report.skipped.extend((s.doc, s.reason) for s in found.skipped)
     run.report.recovered = db.recover()
-    known = db.document_states()
+    known = _trust_counts(db, db.document_states())
     current = {source.doc for source in found.sources}
     gone = sorted(doc for doc in known if found.covers(doc) and doc not in current)
     db.drop_documents(gone)
@@ -293,6 +314,19 @@ class _Run:
                 fraction=min((self.bytes_done + sum(self.partial.values())) / self.bytes_total, 1.0),
             )
         )
+
+
+def _trust_counts(db: CorpusDB, known: dict[str, DocState]) -> dict[str, DocState]:
+    """``known`` with every ``indexed`` document whose rows do not match its counts marked as
+    damaged, so it is re-indexed even though its hash is unchanged (a lost fragment, a rolled
+    back manifest). One scan of the ``doc`` columns: cheap beside the vectors."""
+    tokens, sentences = row_counts(db.tokens), row_counts(db.sentences)
+    out = {}
+    for doc, state in known.items():
+        if state.status == INDEXED and (tokens.get(doc, 0), sentences.get(doc, 0)) != (state.tokens, state.sentences):
+            state = DocState(state.hash, DAMAGED, "row counts differ", state.sentences, state.tokens)
+        out[doc] = state
+    return out
 
 
 def _doc_row(doc: str, digest: str, status: str, sentences: int = 0, tokens: int = 0, reason: str = "") -> dict:
