@@ -52,7 +52,8 @@ def _lose_manifests(uri: str, table: str) -> None:
             older.append(version)
     last_short = max(older)
     for path in (Path(uri) / f"{table}.lance" / "_versions").iterdir():
-        if path.suffix != ".manifest" or 2**64 - 1 - int(path.stem) > last_short:  # lance names manifest v as u64::MAX - v
+        # lance names manifest v as u64::MAX - v; the latest_version_hint goes too
+        if path.suffix != ".manifest" or 2**64 - 1 - int(path.stem) > last_short:
             path.unlink()
 
 
@@ -66,9 +67,7 @@ def test_consistent_database_verifies(built, capsys) -> None:
     assert (code, result["consistent"], result["problems"]) == (0, True, [])
 
 
-def test_lost_manifest_is_found_and_the_next_index_restores_the_rows(
-    built, capsys, tiny_runners, annotator
-) -> None:
+def test_lost_manifest_is_found_and_the_next_index_restores_the_rows(built, capsys, tiny_runners, annotator) -> None:
     corpus, uri, clean = built
     _lose_manifests(uri, "tokens")  # the tokens of doc03 vanish, the documents table still counts them
     code, result = _verify(uri, capsys)
