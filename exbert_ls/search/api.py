@@ -13,6 +13,7 @@ from exbert_ls.search.cache import ByteLRU
 from exbert_ls.search.engine import DEFAULT_CONFIG, SearchConfig, token_frame, top_k
 from exbert_ls.search.matches import build_matches, summarize_matches
 from exbert_ls.search.query import SearchBy, query_vector
+from exbert_ls.store.reader import live_head_stats
 from exbert_ls.summarize.heads import HeadStats, summarize_heads
 
 SEARCH_SCHEMA = "exbert.search/1"
@@ -99,16 +100,9 @@ def search(
 def corpus_head_stats(db: Any) -> HeadStats:
     """Sum of the ``head_stats`` rows of the documents currently indexed (hash matches)."""
     meta = db.meta
-    current = {
-        (r["doc"], r["hash"])
-        for r in db.documents.search().select(["doc", "hash", "status"]).limit(None).to_arrow().to_pylist()
-        if r["status"] == "indexed"
-    }
     total = HeadStats.zeros(meta.num_layers, meta.num_heads)
-    rows = db.head_stats.search().select(["doc", "doc_hash", "stats_json"]).limit(None).to_arrow().to_pylist()
-    for row in rows:
-        if (row["doc"], row["doc_hash"]) in current:
-            total = total + HeadStats.from_record(json.loads(row["stats_json"]))
+    for record in live_head_stats(db):
+        total = total + HeadStats.from_record(json.loads(record))
     return total
 
 

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-import pyarrow as pa
 
-from exbert_ls.errors import DatabaseDamagedError, EmptyIndexError, IndexMismatchError, InvalidInputError
+from exbert_ls.errors import EmptyIndexError, IndexMismatchError, InvalidInputError
 from exbert_ls.search.cache import ByteLRU
 from exbert_ls.search.query import QueryVector
+from exbert_ls.store.reader import live_sentence_ids, scan
 
 
 @dataclass(frozen=True)
@@ -144,14 +144,7 @@ def _key(db: Any, version: int | None, *parts: object) -> tuple[object, ...]:
     return (str(db.uri), int(db.version()) if version is None else version, *parts)
 
 
-def _scan(table: Any, columns: list[str]) -> pa.Table:
-    try:
-        return table.search().select(columns).limit(None).to_arrow()
-    except (OSError, RuntimeError, ValueError) as exc:  # lance: a truncated or missing data file
-        raise DatabaseDamagedError(
-            f"table {getattr(table, 'name', '?')!r} of the corpus database cannot be read "
-            f"({str(exc).splitlines()[0][:160]}); run `exbert verify --repair` then `exbert index`"
-        ) from exc
+_scan = scan
 
 
 def token_frame(db: Any, version: int | None = None) -> TokenFrame:
@@ -173,21 +166,10 @@ def token_frame(db: Any, version: int | None = None) -> TokenFrame:
             special=special,
             word=t.column("word").to_numpy().astype(np.int64),
             order=np.lexsort((position, sentence)),
-            searchable=~special & np.isin(sentence, _complete_sentences(db)),
+            searchable=~special & np.isin(sentence, live_sentence_ids(db)),
         )
 
     return _frames.get(_key(db, version, "frame"), load)
-
-
-def _complete_sentences(db: Any) -> np.ndarray:
-    """Ids of the sentences whose document is ``indexed`` with the hash that wrote them."""
-    docs = _scan(db.documents, ["doc", "hash", "status"]).to_pydict()
-    complete = {(d, h) for d, h, st in zip(docs["doc"], docs["hash"], docs["status"]) if st == "indexed"}
-    sents = _scan(db.sentences, ["sentence", "doc", "doc_hash"]).to_pydict()
-    return np.array(
-        [s for s, d, h in zip(sents["sentence"], sents["doc"], sents["doc_hash"]) if (d, h) in complete],
-        dtype=np.int64,
-    )
 
 
 def column_matrix(db: Any, column: str, version: int | None = None) -> ColumnMatrix:
