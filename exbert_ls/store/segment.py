@@ -59,15 +59,24 @@ def chunks(text: str, limit: int = CHUNK_CHARS) -> Iterator[str]:
 
 
 def _cut(text: str, limit: int) -> Iterator[str]:
-    """Pieces of at most ``limit`` characters, cut at the last whitespace where there is one."""
-    while len(text) > limit:
-        cut = max(text.rfind(" ", 0, limit), text.rfind("\t", 0, limit))
-        if cut <= 0:
-            cut = limit
-        yield text[:cut]
-        text = text[cut:].lstrip()
-    if text:
-        yield text
+    """Pieces of at most ``limit`` characters, cut at the last whitespace where there is one.
+
+    Walks an index instead of re-slicing the remainder: on a 50 MB single line, slicing the
+    rest after each piece copied O(n^2) bytes and the run sat at 0 % for minutes."""
+    begin, size = 0, len(text)
+    while begin < size and text[begin].isspace():
+        begin += 1
+    while size - begin > limit:
+        end = begin + limit
+        cut = max(text.rfind(" ", begin, end), text.rfind("\t", begin, end))
+        if cut <= begin:
+            cut = end
+        yield text[begin:cut]
+        begin = cut
+        while begin < size and text[begin].isspace():
+            begin += 1
+    if begin < size:
+        yield text[begin:]
 
 
 # ---------------------------------------------------------------- sentences
