@@ -200,6 +200,8 @@ class _Run:
         stream = prefetch(events, size=4 * self.config.batch_size) if self.config.overlap else events
         try:
             for event in stream:
+                if self.cancel.is_set():  # spaCy may take seconds per chunk: check per sentence
+                    return
                 if isinstance(event, _DocEnd):
                     self.pool_ends.append(event.doc)
                     continue
@@ -241,6 +243,11 @@ class _Run:
                 work.append((SentenceKey(doc, doc_hash, number), window))
         texts = [sentence.text for _key, sentence in work]
         for index, acts in self.runner.run_batch(texts, batch_size=self.config.batch_size, contexts=True):
+            if self.cancel.is_set():
+                # Stop within one batch: no document of this pool is complete, so none is marked;
+                # the caller drops them (and the rows already buffered for them).
+                ends = []
+                break
             key, sentence = work[index]
             try:
                 alignment = align(acts.tokens, sentence.words, len(sentence.text))
