@@ -46,6 +46,11 @@ from exbert_ls.store.verify import row_counts
 from exbert_ls.summarize.heads import HeadStats, sentence_head_stats
 
 ProgressCallback = Callable[[IndexProgress], None]
+BATCH_TOKENS = 2048
+"""A forward pass holds at most about this many tokens (fewer sentences per batch when long)."""
+POOL_CHARS = 100_000
+"""A pool runs once it holds this many characters, whatever its sentence count: progress moves
+and memory stays bounded on inputs made of a few enormous sentences."""
 
 
 @dataclass(frozen=True)
@@ -198,6 +203,7 @@ class _Run:
     def _process(self, docs: list[_Doc]) -> None:
         events = self._sentences(docs)
         stream = prefetch(events, size=4 * self.config.batch_size) if self.config.overlap else events
+        pooled = 0
         try:
             for event in stream:
                 if self.cancel.is_set():  # spaCy may take seconds per chunk: check per sentence
@@ -206,7 +212,10 @@ class _Run:
                     self.pool_ends.append(event.doc)
                     continue
                 self.pool.append(event)
-                if len(self.pool) >= self.config.pool_sentences:
+                pooled += len(event[2].text)
+                # by characters too: a few giant sentences (one 50 MB line) fill no pool of 512
+                if len(self.pool) >= self.config.pool_sentences or pooled >= POOL_CHARS:
+                    pooled = 0
                     self._run_pool()
                     if self.cancel.is_set():
                         return
@@ -242,7 +251,10 @@ class _Run:
                 self.next_number[doc] = number + 1
                 work.append((SentenceKey(doc, doc_hash, number), window))
         texts = [sentence.text for _key, sentence in work]
-        for index, acts in self.runner.run_batch(texts, batch_size=self.config.batch_size, contexts=True):
+        longest = min(max(lengths, default=1), self.runner.info.max_positions)
+        # attention is [L, H, T, T] per sentence: 32 windows of 512 tokens held ~6 GB with MiniLM
+        batch_size = max(1, min(self.config.batch_size, BATCH_TOKENS // max(longest, 1)))
+        for index, acts in self.runner.run_batch(texts, batch_size=batch_size, contexts=True):
             if self.cancel.is_set():
                 # Stop within one batch: no document of this pool is complete, so none is marked;
                 # the caller drops them (and the rows already buffered for them).
@@ -264,6 +276,12 @@ class _Run:
             self.report.sentences += 1
             self.report.tokens += len(acts.tokens)
             self.partial[key.doc] = self.partial.get(key.doc, 0.0) + len(sentence.text) * self.bytes_per_char[key.doc]
+            if self.buffer.tokens >= self.config.flush_tokens:
+                # Bounded memory: one giant sentence makes hundreds of windows, so a pool can hold
+                # millions of token rows. Flushing mid-pool is safe: it marks only documents that
+                # ended in earlier pools, whose rows are all buffered or written already.
+                self._flush()
+                self._report()
         for doc in ends:
             self.finished.append(doc)
             self.partial.pop(doc, None)
