@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -134,3 +135,30 @@ def test_readers_work_during_a_write_and_never_see_pending_rows(tmp_path: Path, 
     index_paths([corpus], uri, bert, annotator=annotator, progress=progress, config=config)
     assert all(got == want for got, want, _ in checks), checks
     assert any(total > want for _, want, total in checks)  # some rows were pending when read
+
+
+def test_server_index_workspace_is_refused_while_another_process_writes(
+    tmp_path: Path, tiny_model_dirs: dict[str, Path]
+) -> None:
+    """CLI + server: the server's Index Workspace meets the same lock as the CLI."""
+    from exbert_ls.server.config import settings_from
+    from exbert_ls.server.handlers import index_workspace
+    from exbert_ls.server.protocol import IndexArgs
+    from exbert_ls.server.state import ServerState
+
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, docs=1, per_doc=2)
+    uri = str(tmp_path / "db")
+    state = ServerState()
+    state.set_folders([tmp_path])
+    state.configure(settings_from({"model": str(tiny_model_dirs["bert"]), "databasePath": uri}))
+    process = _holder_process(uri, 600)
+    try:
+        with pytest.raises(WriterBusyError, match=f"pid {process.pid} on "):
+            index_workspace(state, IndexArgs(paths=[str(corpus)]), threading.Event(), lambda _p: None)
+        assert not state.indexing.is_set()
+    finally:
+        process.kill()
+        process.wait()
+    result = index_workspace(state, IndexArgs(paths=[str(corpus)]), threading.Event(), lambda _p: None)
+    assert len(result["indexed"]) == 1
