@@ -139,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_search_parsers(sub)
     add_index_parser(sub)
     add_schema_parser(sub)
+    from exbert_ls.cli_verify import add_verify_parser
+
+    add_verify_parser(sub, DEFAULT_DB)
     return parser
 
 

@@ -47,6 +47,7 @@ def add_index_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--max-file-mb", type=float, default=IndexConfig.max_file_bytes / 2**20, help="skip larger files")
     p.add_argument("--overlap", action="store_true", help="annotate with spaCy in a background thread")
+    p.add_argument("--wait", action="store_true", help="wait for another writer of the database to finish")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=cmd_index)
@@ -66,6 +67,10 @@ def _model_name(args: argparse.Namespace, uri: str) -> str:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
+    from exbert_ls.store.lock import probe
+
+    if not args.wait:
+        probe(default_db_uri(args.db))  # refuse at once, before loading torch and the model
     from tqdm import tqdm
 
     from exbert_ls.corpus import default_corpus_paths
@@ -116,7 +121,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, on_interrupt) if threading.current_thread() is threading.main_thread() else None
     )
     try:
-        report = index_paths(paths, uri, runner, progress=on_progress, cancel=cancel, config=config)
+        report = index_paths(paths, uri, runner, progress=on_progress, cancel=cancel, config=config, wait=args.wait)
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)

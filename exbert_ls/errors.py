@@ -57,3 +57,11 @@ class WebviewBundleMissingError(ExbertError):
 
 class StaleIndexError(ExbertError):
     """The index changed while a search read it (indexing in progress); searching again helps."""
+
+
+class WriterBusyError(ExbertError):
+    """Another writer (CLI, server, another machine) holds the database's writer lock."""
+
+
+class DatabaseDamagedError(ExbertError):
+    """A table of the corpus database cannot be read (missing or truncated file, lost manifest)."""

@@ -12,6 +12,7 @@ from exbert_ls.payloads.heads import HeadSummaries
 from exbert_ls.payloads.index import IndexResult
 from exbert_ls.payloads.search import SearchResult
 from exbert_ls.payloads.status import StatusResult
+from exbert_ls.payloads.verify import VerifyResult
 
 OUTPUTS: dict[str, type] = {
     "explain": ExplainResult,
@@ -20,4 +21,5 @@ OUTPUTS: dict[str, type] = {
     "heads": HeadSummaries,
     "status": StatusResult,
     "index": IndexResult,
+    "verify": VerifyResult,
 }

@@ -17,6 +17,7 @@ from exbert_ls.search.cache import ByteLRU
 from exbert_ls.search.engine import DEFAULT_CONFIG, SearchConfig, token_frame, top_k
 from exbert_ls.search.matches import build_matches, summarize_matches
 from exbert_ls.search.query import SearchBy, query_vector
+from exbert_ls.store.reader import live_documents, live_head_stats
 from exbert_ls.summarize.heads import HeadStats, summarize_heads
 
 _fingerprints: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
@@ -95,25 +96,14 @@ def search(
     )
 
 
-def _live_documents(db: Any) -> set[tuple[str, str]]:
-    """``(doc, hash)`` of the documents currently indexed."""
-    rows = db.documents.search().select(["doc", "hash", "status"]).limit(None).to_arrow().to_pylist()
-    return {(r["doc"], r["hash"]) for r in rows if r["status"] == "indexed"}
-
-
 def _corpus_stats(db: Any) -> tuple[HeadStats, int, int]:
     """The summed ``head_stats`` of the live documents, how many had statistics, how many are live."""
     meta = db.meta
-    current = _live_documents(db)
+    records = live_head_stats(db)
     total = HeadStats.zeros(meta.num_layers, meta.num_heads)
-    counted: set[tuple[str, str]] = set()
-    rows = db.head_stats.search().select(["doc", "doc_hash", "stats_json"]).limit(None).to_arrow().to_pylist()
-    for row in rows:
-        key = (row["doc"], row["doc_hash"])
-        if key in current:
-            total = total + HeadStats.from_record(json.loads(row["stats_json"]))
-            counted.add(key)
-    return total, len(counted), len(current)
+    for record in records:
+        total = total + HeadStats.from_record(json.loads(record))
+    return total, len(records), len(live_documents(db))
 
 
 def corpus_head_stats(db: Any) -> HeadStats:

@@ -49,6 +49,17 @@ class ByteLRU(Generic[T]):
             _, (_, size) = self._items.popitem(last=False)
             total -= size
 
+    def resize(self, budget: int) -> None:
+        """A new byte budget; least recently used values go at once if they no longer fit."""
+        with self._lock:
+            self.budget = budget
+            self._evict()
+
+    @property
+    def nbytes(self) -> int:
+        with self._lock:
+            return sum(size for _, size in self._items.values())
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()

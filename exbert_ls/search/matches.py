@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from exbert_ls.errors import StaleIndexError
 from exbert_ls.payloads.search import (
@@ -33,6 +32,7 @@ from exbert_ls.payloads.search import (
 )
 from exbert_ls.search.engine import Hits, TokenFrame
 from exbert_ls.search.query import QueryVector
+from exbert_ls.store.reader import rows_at, scan
 
 _MATCH_COLUMNS = ["token", "start", "end", "max_att", "max_att_w"]
 _OTHER_COLUMNS = ["token", "special", "pos", "dep", "ent_type"]
@@ -48,8 +48,7 @@ def _take(table: Any, frame: TokenFrame, offsets: np.ndarray, columns: list[str]
     out: dict[str, list[Any]] = {c: [None] * len(offsets) for c in columns}
     if not valid:
         return out
-    rows: pa.Table = table.take_offsets(valid).select([*columns, "sentence", "position", "_rowoffset"]).to_arrow()
-    got = rows.column("_rowoffset").to_numpy().astype(np.int64)
+    rows, got = rows_at(table, valid, columns)
     expected = (frame.sentence[got], frame.position[got])
     if len(got) != len(valid) or not (
         np.array_equal(rows.column("sentence").to_numpy(), expected[0])
@@ -67,14 +66,8 @@ def _take(table: Any, frame: TokenFrame, offsets: np.ndarray, columns: list[str]
 
 def _sentences(table: Any, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     unique = sorted(set(ids))
-    rows = (
-        table.search()
-        .where(f"sentence IN ({', '.join(str(i) for i in unique)})")
-        .select(["sentence", "doc", "text", "words_json"])
-        .limit(None)
-        .to_arrow()
-        .to_pylist()
-    )
+    where = f"sentence IN ({', '.join(str(i) for i in unique)})"
+    rows = scan(table, ["sentence", "doc", "text", "words_json"], where).to_pylist()
     return {int(r["sentence"]): {**r, "words": json.loads(r["words_json"])} for r in rows}
 
 

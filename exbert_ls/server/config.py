@@ -39,6 +39,8 @@ class Settings:
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     preload: bool = True
     """Load the model in the background right after ``initialized``."""
+    cache_mb: int | None = None
+    """Search cache budget in MB (float32 column matrices; setting `exbert.cacheMb`); default $EXBERT_CACHE_MB or 512."""
 
     def database_uri(self, root: Path | None) -> str | None:
         """Where the corpus database lives, or None when there is neither a setting nor a

@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from exbert_ls.errors import ExbertError, InvalidInputError
+from exbert_ls.errors import ExbertError, InvalidInputError, WriterBusyError
 from exbert_ls.limits import check_heads, check_layer
 from exbert_ls.payloads.common import MsgpackEnvelope, Position, Range
 from exbert_ls.payloads.explain import DocumentSpan, ExplainResult
@@ -176,6 +176,8 @@ def index_workspace(
         raise InvalidInputError("no database location: set exbert.databasePath or open a workspace folder")
     _ignore_database_folder(uri)
     runner = state.runner()
+    if state.indexing.is_set():  # one Index Workspace at a time (the writer lock refuses others too)
+        raise WriterBusyError("an Index Workspace is already running in this server; wait for it or cancel it")
     state.indexing.set()
     try:
         report = index_paths(paths, uri, runner, annotator=state.annotator(), progress=progress, cancel=cancel)

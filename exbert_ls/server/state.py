@@ -89,6 +89,10 @@ class ServerState:
                 self._db_missing_until = 0.0
                 self._hover_runs.clear()
             self._hover_text.clear()  # k or the default layer may have changed
+        if "cache_mb" in names:
+            from exbert_ls.search.engine import set_cache_budget
+
+            set_cache_budget(settings.cache_mb)
         return names
 
     def set_folders(self, folders: list[Path]) -> None:

@@ -34,15 +34,23 @@ from exbert_ls.model.runner import ModelRunner
 from exbert_ls.store.ann import refresh_vector_indexes
 from exbert_ls.store.conllu import conllu_sentences
 from exbert_ls.store.db import CorpusDB, DocState
+from exbert_ls.store.lock import writer_lock
 from exbert_ls.store.prefetch import prefetch
+from exbert_ls.store.repair import require_readable
 from exbert_ls.store.report import IndexConfig, IndexProgress, IndexReport
 from exbert_ls.store.rows import RowBuffer, SentenceKey
-from exbert_ls.store.schema import GOLD, INDEXED, PENDING, SKIPPED, head_stats_schema
+from exbert_ls.store.schema import DAMAGED, GOLD, INDEXED, PENDING, SKIPPED, head_stats_schema
 from exbert_ls.store.segment import Sentence, chunks, fit, spacy_sentences
 from exbert_ls.store.sources import Source, read_source, walk
+from exbert_ls.store.verify import row_counts
 from exbert_ls.summarize.heads import HeadStats, sentence_head_stats
 
 ProgressCallback = Callable[[IndexProgress], None]
+BATCH_TOKENS = 2048
+"""A forward pass holds at most about this many tokens (fewer sentences per batch when long)."""
+POOL_CHARS = 100_000
+"""A pool runs once it holds this many characters, whatever its sentence count: progress moves
+and memory stays bounded on inputs made of a few enormous sentences."""
 
 
 @dataclass(frozen=True)
@@ -66,13 +74,30 @@ def index_paths(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     config: IndexConfig | None = None,
+    wait: bool = False,
 ) -> IndexReport:
     """Index files and folders into the corpus database at ``uri`` (created if absent).
 
     Unchanged files (same sha256) are skipped, changed ones replaced, files under ``paths``
     that disappeared are removed. Raises :class:`~exbert_ls.errors.IndexMismatchError` if
-    the database was built by another model.
+    the database was built by another model, :class:`~exbert_ls.errors.WriterBusyError` if
+    another writer holds the database (``wait``: wait for it instead).
     """
+    with writer_lock(uri, wait=wait):
+        return _index_locked(paths, uri, runner, annotator, progress, cancel, config)
+
+
+def _index_locked(
+    paths: Sequence[str | Path],
+    uri: str,
+    runner: ModelRunner,
+    annotator: SpacyAnnotator | None,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+    config: IndexConfig | None,
+) -> IndexReport:
+    """:func:`index_paths` with the writer lock held: recovering ``pending`` documents is safe,
+    their writer is dead."""
     config = config or IndexConfig()
     began = time.perf_counter()
     found = walk(paths)
@@ -81,10 +106,11 @@ def index_paths(
         annotator = SpacyAnnotator()
     labels = ([GOLD] if "conllu" in kinds else []) + ([annotator.version] if "text" in kinds and annotator else [])
     db = CorpusDB.create_or_open(uri, runner, "+".join(labels) or GOLD)
+    require_readable(db)
     run = _Run(db, runner, annotator, config, progress, cancel or threading.Event(), began)
     run.report.skipped.extend((s.doc, s.reason) for s in found.skipped)
     run.report.recovered = db.recover()
-    known = db.document_states()
+    known = _trust_counts(db, db.document_states())
     current = {source.doc for source in found.sources}
     gone = sorted(doc for doc in known if found.covers(doc) and doc not in current)
     db.drop_documents(gone)
@@ -177,13 +203,19 @@ class _Run:
     def _process(self, docs: list[_Doc]) -> None:
         events = self._sentences(docs)
         stream = prefetch(events, size=4 * self.config.batch_size) if self.config.overlap else events
+        pooled = 0
         try:
             for event in stream:
+                if self.cancel.is_set():  # spaCy may take seconds per chunk: check per sentence
+                    return
                 if isinstance(event, _DocEnd):
                     self.pool_ends.append(event.doc)
                     continue
                 self.pool.append(event)
-                if len(self.pool) >= self.config.pool_sentences:
+                pooled += len(event[2].text)
+                # by characters too: a few giant sentences (one 50 MB line) fill no pool of 512
+                if len(self.pool) >= self.config.pool_sentences or pooled >= POOL_CHARS:
+                    pooled = 0
                     self._run_pool()
                     if self.cancel.is_set():
                         return
@@ -219,7 +251,15 @@ class _Run:
                 self.next_number[doc] = number + 1
                 work.append((SentenceKey(doc, doc_hash, number), window))
         texts = [sentence.text for _key, sentence in work]
-        for index, acts in self.runner.run_batch(texts, batch_size=self.config.batch_size, contexts=True):
+        longest = min(max(lengths, default=1), self.runner.info.max_positions)
+        # attention is [L, H, T, T] per sentence: 32 windows of 512 tokens held ~6 GB with MiniLM
+        batch_size = max(1, min(self.config.batch_size, BATCH_TOKENS // max(longest, 1)))
+        for index, acts in self.runner.run_batch(texts, batch_size=batch_size, contexts=True):
+            if self.cancel.is_set():
+                # Stop within one batch: no document of this pool is complete, so none is marked;
+                # the caller drops them (and the rows already buffered for them).
+                ends = []
+                break
             key, sentence = work[index]
             try:
                 alignment = align(acts.tokens, sentence.words, len(sentence.text))
@@ -236,6 +276,12 @@ class _Run:
             self.report.sentences += 1
             self.report.tokens += len(acts.tokens)
             self.partial[key.doc] = self.partial.get(key.doc, 0.0) + len(sentence.text) * self.bytes_per_char[key.doc]
+            if self.buffer.tokens >= self.config.flush_tokens:
+                # Bounded memory: one giant sentence makes hundreds of windows, so a pool can hold
+                # millions of token rows. Flushing mid-pool is safe: it marks only documents that
+                # ended in earlier pools, whose rows are all buffered or written already.
+                self._flush()
+                self._report()
         for doc in ends:
             self.finished.append(doc)
             self.partial.pop(doc, None)
@@ -293,6 +339,19 @@ class _Run:
                 fraction=min((self.bytes_done + sum(self.partial.values())) / self.bytes_total, 1.0),
             )
         )
+
+
+def _trust_counts(db: CorpusDB, known: dict[str, DocState]) -> dict[str, DocState]:
+    """``known`` with every ``indexed`` document whose rows do not match its counts marked as
+    damaged, so it is re-indexed even though its hash is unchanged (a lost fragment, a rolled
+    back manifest). One scan of the ``doc`` columns: cheap beside the vectors."""
+    tokens, sentences = row_counts(db.tokens), row_counts(db.sentences)
+    out = {}
+    for doc, state in known.items():
+        if state.status == INDEXED and (tokens.get(doc, 0), sentences.get(doc, 0)) != (state.tokens, state.sentences):
+            state = DocState(state.hash, DAMAGED, "row counts differ", state.sentences, state.tokens)
+        out[doc] = state
+    return out
 
 
 def _doc_row(doc: str, digest: str, status: str, sentences: int = 0, tokens: int = 0, reason: str = "") -> dict:

@@ -42,7 +42,7 @@ class IndexConfig:
     pool_sentences: int = 512
     flush_tokens: int = 8192
     group_bytes: int = 2_000_000
-    chunk_chars: int = 100_000
+    chunk_chars: int = 20_000
     max_file_bytes: int = 32 * 2**20
     overlap: bool = False
 

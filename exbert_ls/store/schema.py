@@ -24,6 +24,10 @@ INDEXED, SKIPPED, PENDING = "indexed", "skipped", "pending"
 """``documents.status`` values. ``pending``: rows are being written or replaced; a run that
 finds a pending document (left by a killed run) deletes its rows and indexes it again."""
 
+DAMAGED = "damaged"
+"""Set by ``exbert verify --repair`` (and in memory by ``exbert index``'s count check) on a
+document whose rows do not match its counts: the next run re-indexes it whatever its hash."""
+
 GOLD = "gold"
 """``meta.spacy_model`` when every sentence came from a CoNLL-U treebank."""
 

@@ -14,6 +14,11 @@ def _scan(table: object, columns: list[str]) -> pa.Table:
     return table.search().select(columns).limit(None).to_arrow()  # type: ignore[attr-defined]
 
 
+def row_counts(table: object) -> dict[str, int]:
+    """Rows per ``doc`` of a data table (one scan of the ``doc`` column)."""
+    return _counts(_scan(table, ["doc"]), "doc")
+
+
 def _counts(table: pa.Table, key: str) -> dict[str, int]:
     grouped = table.group_by(key).aggregate([([], "count_all")])
     return dict(zip(grouped[key].to_pylist(), grouped["count_all"].to_pylist()))
@@ -24,7 +29,8 @@ def verify(db: CorpusDB) -> list[str]:
 
     * no document is ``pending``; the data rows belong exactly to the ``indexed`` documents;
     * each document's ``sentences`` / ``tokens`` counts match its rows; one head_stats row each;
-    * sentence ids are unique; each sentence's token positions are ``0..num_tokens-1``.
+    * sentence ids are unique; each sentence's token positions are ``0..num_tokens-1``;
+      no (sentence, position) twice.
     """
     problems: list[str] = []
     documents = _scan(db.documents, ["doc", "status", "sentences", "tokens"]).to_pylist()
@@ -68,4 +74,7 @@ def verify(db: CorpusDB) -> list[str]:
         problems.append("some sentences' token positions are not 0..n-1 without repeats")
     if got != expected:
         problems.append("token rows per sentence differ from sentences.num_tokens")
+    pairs = tokens.group_by(["sentence", "position"]).aggregate([([], "count_all")])
+    if pairs.num_rows != tokens.num_rows:
+        problems.append(f"{tokens.num_rows - pairs.num_rows} duplicate (sentence, position) token rows")
     return problems

@@ -11,6 +11,7 @@ export interface ExbertLsPayloads {
   heads?: HeadSummaries;
   status?: StatusResult;
   index?: IndexResult;
+  verify?: VerifyResult;
 }
 /**
  * ``exbert.explain`` / ``exbert explain --json`` (docs/payload.md).
@@ -1065,6 +1066,38 @@ export interface IndexResult {
    * :meth:`IndexReport.describe`: the report as readable lines.
    */
   summary: string;
+}
+/**
+ * What ``exbert verify [--repair]`` found (and did) in one database.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "VerifyResult".
+ */
+export interface VerifyResult {
+  /**
+   * The database location checked.
+   */
+  database: string;
+  /**
+   * True when no problem was found (after the repair, with ``--repair``).
+   */
+  consistent: boolean;
+  /**
+   * Every broken invariant found, one sentence each.
+   */
+  problems: string[];
+  /**
+   * Tables that could not be read at all, each with the reason.
+   */
+  unreadable: string[];
+  /**
+   * What ``--repair`` did, one sentence per action (empty without ``--repair``).
+   */
+  repaired: string[];
+  /**
+   * Documents marked ``damaged``: the next ``exbert index`` re-indexes them.
+   */
+  reindex: string[];
 }
 /**
  * Counts over the matches' max-attended tokens (special tokens count under their spelling).

@@ -1,0 +1,43 @@
+"""Cancel takes effect inside a pool (within one model batch) and leaves a consistent database."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from test_index_incremental import assert_same_rows, snapshot, write_corpus
+
+from exbert_ls.model.runner import ModelRunner
+from exbert_ls.store import CorpusDB, IndexConfig, index_paths
+from exbert_ls.store.verify import verify
+
+
+def test_cancel_in_the_middle_of_a_pool_stops_there_and_rerun_equals_clean(
+    tmp_path: Path, tiny_runners: dict[str, ModelRunner], annotator, monkeypatch
+) -> None:
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, docs=6, per_doc=6)
+    uri = str(tmp_path / "db")
+    bert = tiny_runners["bert"]
+    cancel = threading.Event()
+    real = bert.run_batch
+    yielded: list[int] = []
+
+    def run_batch(texts, **kwargs):  # type: ignore[no-untyped-def]
+        for item in real(texts, **kwargs):
+            yielded.append(item[0])
+            if len(yielded) == 3:  # mid-pool: the pool holds every document's sentences
+                cancel.set()
+            yield item
+
+    monkeypatch.setattr(bert, "run_batch", run_batch)
+    config = IndexConfig(pool_sentences=10_000, batch_size=2, flush_tokens=10)
+    report = index_paths([corpus], uri, bert, annotator=annotator, cancel=cancel, config=config)
+    assert report.cancelled and report.indexed == []
+    assert len(yielded) == 3  # the batch loop stopped at the row it was cancelled on, not the pool end
+    assert verify(CorpusDB.open(uri)) == []
+    monkeypatch.undo()
+    index_paths([corpus], uri, bert, annotator=annotator)
+    clean = str(tmp_path / "clean")
+    index_paths([corpus], clean, bert, annotator=annotator)
+    assert_same_rows(snapshot(uri), snapshot(clean))
