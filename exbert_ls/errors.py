@@ -57,3 +57,16 @@ class WebviewBundleMissingError(ExbertError):
 
 class StaleIndexError(ExbertError):
     """The index changed while a search read it (indexing in progress); searching again helps."""
+
+
+class UnwritablePathError(ExbertError):
+    """An output (database, HTML page) cannot be written: missing or read-only folder, full disk."""
+
+
+class PathNotAllowedError(ExbertError):
+    """The server was asked to read, index or write outside its workspace folders (and the
+    documents the client opened) while ``exbert.allowOutsideWorkspace`` is false."""
+
+
+class NothingIndexedError(ExbertError):
+    """``exbert index`` found nothing it could index (every path missing, skipped or empty)."""

@@ -37,6 +37,9 @@ class Settings:
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     preload: bool = True
     """Load the model in the background right after ``initialized``."""
+    allow_outside_workspace: bool = False
+    """Read, index and write the database outside the workspace folders (and the user cache
+    for the database). Off: the server touches only the workspace and the opened documents."""
 
     def database_uri(self, root: Path | None) -> str | None:
         """Where the corpus database lives, or None when there is neither a setting nor a
