@@ -94,14 +94,15 @@ def check_writable_file(path: str | Path, what: str) -> None:
 
 
 def check_writable_dir(folder: Path, what: str) -> None:
-    """``access(W_OK)`` answers for ordinary users; a read-only file system also refuses root."""
+    """A read-only file system (which refuses root too) first, then ``access(W_OK)``."""
+    try:
+        read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    if read_only:
+        raise UnwritablePathError(f"cannot write {what}: {folder} is on a read-only file system")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UnwritablePathError(f"cannot write {what}: {folder} is not writable (permission denied)")
-    try:
-        if os.statvfs(folder).f_flag & os.ST_RDONLY:
-            raise UnwritablePathError(f"cannot write {what}: {folder} is on a read-only file system")
-    except OSError:
-        pass
 
 
 def _existing_parent(path: Path) -> Path:

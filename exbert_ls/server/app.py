@@ -22,8 +22,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 from pygls.lsp.server import LanguageServer
 
-from exbert_ls.errors import ExbertError
-from exbert_ls.inputs import check_length
+from exbert_ls.errors import ExbertError, UnwritablePathError
+from exbert_ls.inputs import check_length, check_writable_db, os_error_message
 from exbert_ls.server import handlers
 from exbert_ls.server.config import SECTION, settings_from
 from exbert_ls.server.documents import Selected, document_text, resolve, uri_to_path
@@ -110,6 +110,9 @@ class ExbertLanguageServer(LanguageServer):
             except ExbertError as exc:
                 log.info("%s failed: %s", command, exc)
                 raise rpc_error(exc, command) from exc
+            except OSError as exc:  # a write that failed: read-only folder, full disk
+                log.warning("%s failed: %s", command, os_error_message(exc))
+                raise rpc_error(UnwritablePathError(os_error_message(exc)), command) from exc
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Out-of-band errors. The reader loop's (source JsonRpcException: a message that is
@@ -373,11 +376,17 @@ async def _index(ls: ExbertLanguageServer, args: IndexArgs) -> dict[str, Any]:
         value = types.WorkDoneProgressReport(percentage=int(100 * p.fraction), message=message)
         ls.call_on_loop(progress.report, token, value)
 
+    def job(cancel: threading.Event) -> dict[str, Any]:
+        uri = ls.state.database_uri()  # confined (PathNotAllowedError), then writable, before any work
+        if uri is not None:
+            check_writable_db(uri)
+        return handlers.index_workspace(ls.state, args, cancel, report)
+
     outcome = "failed"
     try:
         result = await ls.run(
             "exbert.indexWorkspace",
-            lambda cancel: handlers.index_workspace(ls.state, args, cancel, report),
+            job,
             executor=ls.jobs,
             link_cancel=watch,
         )

@@ -32,8 +32,8 @@ from exbert_ls.errors import (
     InvalidInputError,
     PathNotAllowedError,
     UnknownModelError,
-    UnwritablePathError,
     UnsupportedModelError,
+    UnwritablePathError,
 )
 
 log = logging.getLogger(__name__)
