@@ -34,8 +34,14 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def clean_text(text: str) -> tuple[str, int]:
     """``text`` with every lone surrogate replaced by U+FFFD, and how many were replaced."""
-    cleaned, count = _SURROGATE.subn("\ufffd", text)
-    return cleaned, count
+    if text.isascii():  # the common case, in microseconds; the regex scan costs ~16 ms per MB
+        return text, 0
+    try:
+        text.encode("utf-8")  # C speed; fails only on a surrogate
+        return text, 0
+    except UnicodeEncodeError:
+        cleaned, count = _SURROGATE.subn("\ufffd", text)
+        return cleaned, count
 
 
 def max_chars(max_positions: int) -> int:
