@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from exbert_ls.cli_index import DEFAULT_DB, add_index_parser, default_db_uri
 from exbert_ls.cli_schema import add_schema_parser
 from exbert_ls.errors import ExbertError, InvalidInputError
+from exbert_ls.inputs import check_length, check_readable_db, check_writable_file, clean_text, os_error_message
 from exbert_ls.limits import DEFAULT_K, MAX_K
 from exbert_ls.model.embedded import DEFAULT_MODEL
 from exbert_ls.payloads.codec import to_wire
@@ -30,16 +31,27 @@ def _int_list(what: str) -> Callable[[str], tuple[int, ...]]:
     return parse
 
 
+def _text(given: str) -> str:
+    """TEXT or standard input, lone surrogates replaced by U+FFFD (exbert_ls/inputs.py)."""
+    text, replaced = clean_text(given if given != "-" else sys.stdin.read())
+    if replaced:
+        print(f"exbert: warning: replaced {replaced} unencodable character(s) with U+FFFD", file=sys.stderr)
+    return text
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     from exbert_ls.annotate.words import SpacyAnnotator
     from exbert_ls.explain import explain, payload
     from exbert_ls.model.runner import ModelRunner
     from exbert_ls.render import readable_summary
 
-    text = args.text if args.text != "-" else sys.stdin.read()
+    text = _text(args.text)
     if not text.strip():
         raise InvalidInputError("text is empty or only whitespace")
+    if args.html:
+        check_writable_file(args.html, "--html")  # before the model runs, not after
     runner = ModelRunner.load(args.model, device=args.device, trust_remote_code=args.trust_remote_code)
+    check_length(text, runner.info.max_positions, runner.info.name)
     annotator = None if args.no_annotate else SpacyAnnotator()
     result = explain(runner, text, mask=args.mask, top_k=args.top_k, annotator=annotator)
     if args.html:
@@ -64,11 +76,13 @@ def cmd_search(args: argparse.Namespace) -> int:
     from exbert_ls.search.render import readable_search
     from exbert_ls.store.db import CorpusDB
 
-    text = args.text if args.text != "-" else sys.stdin.read()
+    text = _text(args.text)
     uri = default_db_uri(args.db)
+    check_readable_db(uri)
     meta = CorpusDB.open(uri).meta
     runner = ModelRunner.load(args.model or meta.model, device=args.device)
     db = CorpusDB.open(uri, runner=runner)
+    check_length(text, runner.info.max_positions, runner.info.name)
     query = runner.run(text, contexts=args.by == "context")
     result = search(db, runner, query, args.token, args.layer, by=args.by, heads=args.heads, k=args.k, exact=args.exact)
     wire = to_wire(result)  # the renderers read the wire form, as the panel does
@@ -81,7 +95,9 @@ def cmd_heads(args: argparse.Namespace) -> int:
     from exbert_ls.store.db import CorpusDB
     from exbert_ls.summarize.report import heads_markdown, readable_heads
 
-    payload = to_wire(head_summaries(CorpusDB.open(default_db_uri(args.db)), min_support=args.min_support))
+    uri = default_db_uri(args.db)
+    check_readable_db(uri)
+    payload = to_wire(head_summaries(CorpusDB.open(uri), min_support=args.min_support))
     if args.json:
         print(json.dumps(payload))
     else:
@@ -154,13 +170,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ExbertError as exc:
         print(f"exbert: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a write that failed half-way: full disk, file system gone read-only
+        if isinstance(exc, BrokenPipeError):
+            return _closed_pipe()
+        print(f"exbert: error: {os_error_message(exc)}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:  # LanceDB reports I/O failures as RuntimeError with the OS reason
+        reason = _io_reason(str(exc))
+        if reason is None:
+            raise
+        print(f"exbert: error: {reason}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("exbert: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        # `exbert heads | head`: the reader left; say nothing more (and not at exit either)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+
+
+def _closed_pipe() -> int:
+    # `exbert heads | head`: the reader left; say nothing more (and not at exit either)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+_IO_REASONS = {
+    "No space left on device": "no space left on the device (free some space; the database keeps its last complete write)",
+    "Read-only file system": "the database is on a read-only file system",
+    "Permission denied": "permission denied writing the database",
+}
+
+
+def _io_reason(message: str) -> str | None:
+    for needle, reason in _IO_REASONS.items():
+        if needle in message:
+            return reason
+    return None
 
 
 if __name__ == "__main__":

@@ -74,11 +74,13 @@ def cmd_index(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from exbert_ls.corpus import default_corpus_paths
+    from exbert_ls.inputs import check_writable_db, nothing_indexed
     from exbert_ls.model.runner import ModelRunner
     from exbert_ls.store.indexer import index_paths
 
     uri = default_db_uri(args.db)
     paths = args.paths or [str(p) for p in default_corpus_paths()]
+    check_writable_db(uri)  # a file, or an unwritable parent, is an error before the model loads
     runner = ModelRunner.load(_model_name(args, uri), device=args.device)
     config = IndexConfig(
         ann=args.ann,
@@ -133,4 +135,5 @@ def cmd_index(args: argparse.Namespace) -> int:
     else:
         print(f"index: {uri}")
         print(report.describe())
+    nothing_indexed(report)  # raises when every path was missing, skipped or empty
     return 130 if report.cancelled else 0

@@ -23,8 +23,8 @@ def add_verify_parser(sub: argparse._SubParsersAction, default_db: str) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from exbert_ls.payloads.codec import to_wire
     from exbert_ls.cli_index import default_db_uri
+    from exbert_ls.payloads.codec import to_wire
     from exbert_ls.store.db import CorpusDB
     from exbert_ls.store.lock import is_local, writer_lock
     from exbert_ls.store.repair import check, repair

@@ -65,3 +65,16 @@ class WriterBusyError(ExbertError):
 
 class DatabaseDamagedError(ExbertError):
     """A table of the corpus database cannot be read (missing or truncated file, lost manifest)."""
+
+
+class UnwritablePathError(ExbertError):
+    """An output (database, HTML page) cannot be written: missing or read-only folder, full disk."""
+
+
+class PathNotAllowedError(ExbertError):
+    """The server was asked to read, index or write outside its workspace folders (and the
+    documents the client opened) while ``exbert.allowOutsideWorkspace`` is false."""
+
+
+class NothingIndexedError(ExbertError):
+    """``exbert index`` found nothing it could index (every path missing, skipped or empty)."""

@@ -17,10 +17,34 @@ def _host_port(value: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
+def is_loopback(host: str) -> bool:
+    """Every address ``host`` resolves to is loopback (a name that does not resolve is not)."""
+    import ipaddress
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return False
+    return bool(infos) and all(ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_loopback for info in infos)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="exbert-ls", description="exBERT language server (LSP over stdio).")
     parser.add_argument("--stdio", action="store_true", help="talk LSP on stdin/stdout (the default)")
-    parser.add_argument("--tcp", type=_host_port, metavar="HOST:PORT", help="listen on TCP instead (debugging)")
+    parser.add_argument(
+        "--tcp",
+        type=_host_port,
+        metavar="HOST:PORT",
+        help="listen on TCP instead (debugging). The protocol has NO authentication: whoever connects can "
+        "make the server read and index files; HOST must be loopback (127.0.0.1, ::1, localhost) "
+        "unless --allow-remote",
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="let --tcp bind a non-loopback address (anyone who can reach it controls the server)",
+    )
     parser.add_argument(
         "--log-level",
         default="WARNING",
@@ -31,7 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.tcp and not args.allow_remote and not is_loopback(args.tcp[0]):
+        parser.error(
+            f"--tcp {args.tcp[0]} is not a loopback address; the protocol has no authentication: "
+            "bind 127.0.0.1 or give --allow-remote"
+        )
     logging.basicConfig(
         stream=sys.stderr, level=args.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )

@@ -8,6 +8,7 @@ result. Library errors become JSON-RPC errors (``rpc.py``); the server keeps run
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import time
@@ -22,7 +23,8 @@ from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 from pygls.lsp.server import LanguageServer
 
 from exbert_ls import __version__
-from exbert_ls.errors import ExbertError
+from exbert_ls.errors import ExbertError, UnwritablePathError
+from exbert_ls.inputs import check_length, check_writable_db, os_error_message
 from exbert_ls.payloads.codec import to_wire
 from exbert_ls.server import handlers
 from exbert_ls.server.config import SECTION, settings_from
@@ -38,7 +40,7 @@ from exbert_ls.server.protocol import (
     StatusArgs,
     parse,
 )
-from exbert_ls.server.rpc import ExbertProtocol, rpc_error
+from exbert_ls.server.rpc import AnsweredError, ExbertProtocol, rpc_error
 from exbert_ls.server.state import ServerState
 
 log = logging.getLogger("exbert_ls")
@@ -87,7 +89,7 @@ class ExbertLanguageServer(LanguageServer):
         return encoding if encoding in ("utf-8", "utf-32") else "utf-16"  # type: ignore[return-value]
 
     def select(self, selection: Selection) -> Selected:
-        return resolve(selection, self.workspace, self.position_encoding)
+        return resolve(selection, self.workspace, self.position_encoding, self.state.confinement())
 
     # ----------------------------------------------------------------- running
 
@@ -110,6 +112,18 @@ class ExbertLanguageServer(LanguageServer):
             except ExbertError as exc:
                 log.info("%s failed: %s", command, exc)
                 raise rpc_error(exc, command) from exc
+            except OSError as exc:  # a write that failed: read-only folder, full disk
+                log.warning("%s failed: %s", command, os_error_message(exc))
+                raise rpc_error(UnwritablePathError(os_error_message(exc)), command) from exc
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Out-of-band errors. The reader loop's (source JsonRpcException: a message that is
+        not JSON or not a message) get a JSON-RPC error answer and one log line; the rest
+        keep pygls' behaviour."""
+        if source is JsonRpcException and self.protocol.unreadable(error):
+            log.warning("unreadable message answered with an error: %s", error)
+            return
+        super().report_server_error(error, source)
 
     def shutdown(self) -> None:
         for executor in (self.requests, self.jobs):
@@ -145,6 +159,15 @@ class ExpectedErrorFilter(logging.Filter):
         return not (isinstance(exc, JsonRpcException) and not isinstance(exc, JsonRpcInternalError))
 
 
+class UnreadableMessageFilter(logging.Filter):
+    """The reader loop logs a traceback for a message that is not JSON; it is answered
+    (-32700) and logged in one line by report_server_error instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError, AnsweredError))
+
+
 def create_server() -> ExbertLanguageServer:
     server = ExbertLanguageServer()
     handler = LspLogHandler(server)
@@ -152,6 +175,7 @@ def create_server() -> ExbertLanguageServer:
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     logging.getLogger("pygls.protocol.json_rpc").addFilter(ExpectedErrorFilter())
+    logging.getLogger("pygls.server").addFilter(UnreadableMessageFilter())
     _register_lifecycle(server)
     _register_commands(server)
     return server
@@ -206,7 +230,7 @@ def _register_lifecycle(server: ExbertLanguageServer) -> None:
             return None
         uri = params.text_document.uri
         try:
-            text, _, language = document_text(ls.workspace, uri)
+            text, _, language = document_text(ls.workspace, uri, ls.state.confinement())
         except ExbertError:
             return None
         if (language or "") not in HOVER_LANGUAGES and not uri.endswith((".txt", ".md")):
@@ -271,15 +295,23 @@ def _register_commands(server: ExbertLanguageServer) -> None:
     async def explain(ls: ExbertLanguageServer, *arguments: Any) -> dict[str, Any]:
         args = parse("exbert.explain", ExplainArgs, arguments)
         selected = _select(ls, "exbert.explain", args)
-        return await ls.run(
-            "exbert.explain", lambda cancel: to_wire(handlers.explain(ls.state, args, selected, cancel))
-        )
+
+        def job(cancel: threading.Event) -> dict[str, Any]:
+            _check_length(ls, selected, args.model)
+            return to_wire(handlers.explain(ls.state, args, selected, cancel))  # type: ignore[no-any-return]
+
+        return await ls.run("exbert.explain", job)
 
     @server.command("exbert.search")
     async def search(ls: ExbertLanguageServer, *arguments: Any) -> dict[str, Any]:
         args = parse("exbert.search", SearchArgs, arguments)
         selected = _select(ls, "exbert.search", args)
-        return await ls.run("exbert.search", lambda cancel: to_wire(handlers.search(ls.state, args, selected, cancel)))
+
+        def job(cancel: threading.Event) -> dict[str, Any]:
+            _check_length(ls, selected, None)
+            return to_wire(handlers.search(ls.state, args, selected, cancel))  # type: ignore[no-any-return]
+
+        return await ls.run("exbert.search", job)
 
     @server.command("exbert.headSummary")
     async def head_summary(ls: ExbertLanguageServer, *arguments: Any) -> dict[str, Any]:
@@ -295,6 +327,12 @@ def _register_commands(server: ExbertLanguageServer) -> None:
     async def index_workspace(ls: ExbertLanguageServer, *arguments: Any) -> dict[str, Any]:
         args = parse("exbert.indexWorkspace", IndexArgs, arguments)
         return await _index(ls, args)
+
+
+def _check_length(ls: ExbertLanguageServer, selected: Selected, model: str | None) -> None:
+    """Refuse over-long text before it is tokenized (exbert_ls/inputs.py)."""
+    info = ls.state.runner(model).info
+    check_length(selected.text, info.max_positions, info.name)
 
 
 def _select(ls: ExbertLanguageServer, command: str, selection: Selection) -> Selected:
@@ -340,11 +378,17 @@ async def _index(ls: ExbertLanguageServer, args: IndexArgs) -> dict[str, Any]:
         value = types.WorkDoneProgressReport(percentage=int(100 * p.fraction), message=message)
         ls.call_on_loop(progress.report, token, value)
 
+    def job(cancel: threading.Event) -> dict[str, Any]:
+        uri = ls.state.database_uri()  # confined (PathNotAllowedError), then writable, before any work
+        if uri is not None:
+            check_writable_db(uri)
+        return to_wire(handlers.index_workspace(ls.state, args, cancel, report))  # type: ignore[no-any-return]
+
     outcome = "failed"
     try:
         result: dict[str, Any] = await ls.run(
             "exbert.indexWorkspace",
-            lambda cancel: to_wire(handlers.index_workspace(ls.state, args, cancel, report)),
+            job,
             executor=ls.jobs,
             link_cancel=watch,
         )

@@ -41,6 +41,9 @@ class Settings:
     """Load the model in the background right after ``initialized``."""
     cache_mb: int | None = None
     """Search cache budget in MB (float32 column matrices; setting `exbert.cacheMb`); default $EXBERT_CACHE_MB or 512."""
+    allow_outside_workspace: bool = False
+    """Read, index and write the database outside the workspace folders (and the user cache
+    for the database). Off: the server touches only the workspace and the opened documents."""
 
     def database_uri(self, root: Path | None) -> str | None:
         """Where the corpus database lives, or None when there is neither a setting nor a

@@ -9,6 +9,8 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from exbert_ls.errors import InvalidInputError
+from exbert_ls.inputs import clean_text
+from exbert_ls.server.confine import Confinement
 from exbert_ls.server.positions import LineIndex, PositionEncoding
 from exbert_ls.server.protocol import Position, Selection
 
@@ -55,13 +57,18 @@ def uri_to_path(uri: str) -> Path | None:
     return Path(unquote(parsed.path))
 
 
-def document_text(workspace: Any, uri: str) -> tuple[str, int | None, str | None]:
-    """``(text, version, language id)`` of an open document, or of a ``file:`` URI on disk."""
+def document_text(
+    workspace: Any, uri: str, confinement: Confinement | None = None
+) -> tuple[str, int | None, str | None]:
+    """``(text, version, language id)`` of an open document, or of a ``file:`` URI on disk
+    (inside the workspace unless ``confinement`` allows more). Lone surrogates become U+FFFD."""
     documents = workspace.text_documents
     doc = documents.get(unquote(uri)) or documents.get(uri)
     if doc is not None:
-        return doc.source, doc.version, doc.language_id
+        return clean_text(doc.source)[0], doc.version, doc.language_id
     path = uri_to_path(uri)
+    if path is not None and confinement is not None:
+        confinement.check_read(path)  # before looking: a refusal says nothing of what exists
     if path is None or not path.is_file():
         raise InvalidInputError(f"unknown document {uri!r}: not open in the editor and not a readable file")
     try:
@@ -70,11 +77,13 @@ def document_text(workspace: Any, uri: str) -> tuple[str, int | None, str | None
         raise InvalidInputError(f"cannot read {uri!r}: {exc}") from exc
 
 
-def resolve(selection: Selection, workspace: Any, encoding: PositionEncoding) -> Selected:
+def resolve(
+    selection: Selection, workspace: Any, encoding: PositionEncoding, confinement: Confinement | None = None
+) -> Selected:
     if selection.text is not None:
-        return Selected(selection.text)
+        return Selected(clean_text(selection.text)[0])
     assert selection.uri is not None
-    text, version, _ = document_text(workspace, selection.uri)
+    text, version, _ = document_text(workspace, selection.uri, confinement)
     lines = LineIndex(text, encoding)
     if selection.range is None:
         return Selected(text, 0, selection.uri, version, lines)

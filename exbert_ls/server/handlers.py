@@ -170,7 +170,7 @@ def index_workspace(
     """``exbert.indexWorkspace``: the indexer's report, with the database location."""
     from exbert_ls.store.indexer import index_paths
 
-    paths = index_paths_for(state, args)
+    paths = state.confinement().paths(index_paths_for(state, args))  # server/confine.py
     uri = state.database_uri()
     if uri is None:
         raise InvalidInputError("no database location: set exbert.databasePath or open a workspace folder")
@@ -226,12 +226,12 @@ def status(state: ServerState) -> StatusResult:
 
 
 def _database_status(state: ServerState) -> DatabaseStatus:
-    uri = state.database_uri()
+    uri, problem = state.database_location()
     out = DatabaseStatus(
         uri=uri, open=False, rows=None, documents=None, model=None, head_summaries_current=None, error=None
     )
-    if uri is None:
-        out.error = "no database location: set exbert.databasePath or open a workspace folder"
+    if uri is None or problem is not None:
+        out.error = problem or "no database location: set exbert.databasePath or open a workspace folder"
         return out
     try:
         from exbert_ls.store import CorpusDB

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from exbert_ls.errors import ExbertError, InputTooLongError
+from exbert_ls.inputs import max_chars
 from exbert_ls.server.state import ServerState
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,10 @@ def hover_markdown(state: ServerState, text: str, offset: int) -> tuple[str, Spa
     if sentence is None:
         return None
     rel = offset - sentence.start
+    info = state.runner().info
+    if sentence.end - sentence.start > max_chars(info.max_positions):  # refused before tokenizing
+        log.info("hover skipped: the sentence is %d characters long", sentence.end - sentence.start)
+        return None
     sentence_text = text[sentence.start : sentence.end]
     word = word_at(sentence_text, rel)
     if word is None:

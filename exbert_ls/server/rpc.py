@@ -7,15 +7,19 @@ running library call polls (the indexer between batches, explain between stages)
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from lsprotocol.types import ResponseError, ResponseErrorMessage
 from pygls.exceptions import (
     JsonRpcException,
     JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcParseError,
     JsonRpcRequestCancelled,
     JsonRpcServerError,
 )
@@ -26,8 +30,10 @@ from exbert_ls.errors import (
     ExbertError,
     IndexMismatchError,
     InvalidInputError,
+    PathNotAllowedError,
     UnknownModelError,
     UnsupportedModelError,
+    UnwritablePathError,
 )
 
 log = logging.getLogger(__name__)
@@ -37,6 +43,8 @@ ERROR_CODES: dict[type[ExbertError], int] = {
     IndexMismatchError: -32011,
     UnknownModelError: -32012,
     UnsupportedModelError: -32013,
+    PathNotAllowedError: -32014,
+    UnwritablePathError: -32015,
     ExbertError: -32000,
 }
 """Server error codes (JSON-RPC reserves -32099..-32000 for them); docs/protocol.md lists them."""
@@ -97,14 +105,47 @@ class Cancellations:
         return True
 
 
+class AnsweredError(Exception):
+    """A message that could not be read was already answered with a JSON-RPC error."""
+
+
 class ExbertProtocol(LanguageServerProtocol):
-    """pygls' protocol, plus cancellation of requests that are already running."""
+    """pygls' protocol, plus cancellation of requests that are already running, and an
+    error answer to every message it cannot read (pygls logs those and answers nothing, so
+    the client would wait forever)."""
 
     cancellations: Cancellations
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.cancellations = Cancellations()
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:  # valid JSON, but not a valid request
+            if "method" in data and "id" in data:
+                self.answer_error(data["id"], JsonRpcInvalidRequest.CODE, f"Invalid request: {exc.message}")
+                raise AnsweredError from exc
+            raise
+
+    def answer_error(self, msg_id: Any, code: int, message: str) -> None:
+        """Send an error response outside pygls' request handling (``id`` may be None)."""
+        self._send_data(ResponseErrorMessage(id=msg_id, error=ResponseError(code=code, message=message)))
+
+    def unreadable(self, error: Exception) -> bool:
+        """Answer a message the reader loop could not handle; True when it was answered.
+        Not JSON: -32700 Parse error (``id`` null, as JSON-RPC 2.0 says); JSON that is no
+        message object: -32600 Invalid Request."""
+        if isinstance(error, AnsweredError):
+            return True
+        if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)):
+            self.answer_error(None, JsonRpcParseError.CODE, f"Parse error: {error}")
+            return True
+        if isinstance(error, (AttributeError, TypeError)):  # a list, a number... where an object belongs
+            self.answer_error(None, JsonRpcInvalidRequest.CODE, "Invalid request: expected a JSON-RPC message object")
+            return True
+        return False
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         if self.cancellations.cancel(msg_id):

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from exbert_ls.annotate.words import SpacyAnnotator, Word
-from exbert_ls.errors import CorpusNotFoundError, IndexMismatchError
+from exbert_ls.errors import CorpusNotFoundError, IndexMismatchError, PathNotAllowedError
+from exbert_ls.inputs import check_readable_db
 from exbert_ls.server.config import Settings
+from exbert_ls.server.confine import Confinement
 
 if TYPE_CHECKING:
     from exbert_ls.model.activations import Activations
@@ -102,8 +104,20 @@ class ServerState:
             self._db, self._db_key = None, None
             self._db_missing_until = 0.0
 
+    def confinement(self) -> Confinement:
+        return Confinement(tuple(self.folders), self.settings.allow_outside_workspace)
+
     def database_uri(self) -> str | None:
-        return self.settings.database_uri(self.root)
+        """The database location; raises PathNotAllowedError where confinement forbids it."""
+        uri = self.settings.database_uri(self.root)
+        return None if uri is None else self.confinement().check_database(uri)
+
+    def database_location(self) -> tuple[str | None, str | None]:
+        """``(uri, why it is not allowed)``, for reports that must not fail (status)."""
+        try:
+            return self.database_uri(), None
+        except PathNotAllowedError as exc:
+            return self.settings.database_uri(self.root), str(exc)
 
     # -------------------------------------------------------------------- model
 
@@ -166,6 +180,7 @@ class ServerState:
                 return self._db
         from exbert_ls.store import CorpusDB
 
+        check_readable_db(uri)  # opening a missing folder would create it
         try:
             db = CorpusDB.open(uri, runner=runner)
         except IndexMismatchError as exc:
@@ -184,7 +199,7 @@ class ServerState:
             return None
         try:
             return self.db()
-        except (CorpusNotFoundError, IndexMismatchError):
+        except (CorpusNotFoundError, IndexMismatchError, PathNotAllowedError):
             self._db_missing_until = time.monotonic() + MISSING_DB_RETRY_S
             return None
 

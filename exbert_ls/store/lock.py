@@ -24,7 +24,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from exbert_ls.errors import InvalidInputError, WriterBusyError
+from exbert_ls.errors import UnwritablePathError, WriterBusyError
+from exbert_ls.inputs import os_error_message
 
 LOCK_NAME = ".writer.lock"
 HOLDER_NAME = ".writer.json"
@@ -78,7 +79,7 @@ def writer_lock(uri: str, *, wait: bool = False, record: bool = True) -> Iterato
         os.makedirs(root, exist_ok=True)
         fd = os.open(os.path.join(root, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise InvalidInputError(f"cannot open the database {uri!r} for writing: {exc.strerror}") from exc
+        raise UnwritablePathError(f"cannot open the database {uri!r} for writing: {os_error_message(exc)}") from exc
     try:
         while True:
             try:

@@ -36,6 +36,7 @@ async def client(lsp_client: LanguageClient, tiny_model_dirs: dict[str, Path], w
 async def fresh_client(lsp_client: LanguageClient, tiny_model_dirs: dict[str, Path], tmp_path: Path):
     folder = tmp_path / "ws"
     folder.mkdir()
-    await start(lsp_client, folder, _options(tiny_model_dirs["bert"], tmp_path / "db"))
+    # the workspace is tmp_path: the database and the corpora tests write there are inside it
+    await start(lsp_client, tmp_path, _options(tiny_model_dirs["bert"], tmp_path / "db"))
     yield
     await lsp_client.shutdown_session()

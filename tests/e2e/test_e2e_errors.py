@@ -29,7 +29,7 @@ BAD: list[tuple[str, str, list[Any], str]] = [
     ("negative mask", "exbert.explain", [{"text": "a b", "mask": [-1]}], "mask must all be >= 0"),
     ("mask past the end", "exbert.explain", [{"text": "The cat.", "mask": [40]}], "out of range"),
     ("blank text", "exbert.explain", [{"text": "   "}], "empty"),
-    ("unknown uri", "exbert.explain", [{"uri": "file:///nowhere/missing.txt"}], "unknown document"),
+    ("unknown uri", "exbert.explain", [{"uri": "untitled:Untitled-9"}], "unknown document"),
     ("layer too high", "exbert.search", [{"text": "The cat.", "token": 1, "layer": 9}], "layer 9 is out of range"),
     (
         "context layer 0",
