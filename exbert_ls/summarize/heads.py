@@ -34,6 +34,7 @@ import numpy as np
 from exbert_ls.annotate.align import Alignment
 from exbert_ls.annotate.words import Word
 from exbert_ls.errors import InvalidInputError
+from exbert_ls.summarize.roles import HeadNumbers, classify, describe
 
 Direction = Literal["dependent->head", "head->dependent"]
 DIRECTIONS: tuple[Direction, Direction] = ("dependent->head", "head->dependent")
@@ -41,6 +42,10 @@ OFFSETS: tuple[int, ...] = (-3, -2, -1, 0, 1, 2)
 """Fixed word offsets tried by the baseline (Clark et al. 2019)."""
 BEHAVIOURS: tuple[str, ...] = ("entropy", "to_special", "to_punct", "to_previous", "to_next", "to_self")
 """Per-head behaviour statistics, in payload order; each a mean over non-special query tokens."""
+EXTRAS: tuple[str, ...] = ("to_first", "to_special_rest", "max_entropy")
+"""Optional sums (records written before head roles lack them; a sum keeps them only when
+every part has them): mass on position 0 (the sink), on special tokens other than position 0,
+and ``ln`` of the number of keys each row may see (for the normalised entropy)."""
 RECORD_SCHEMA = "exbert.headstats/1"
 
 
@@ -76,15 +81,16 @@ class HeadStats:
 
     @classmethod
     def zeros(cls, num_layers: int, num_heads: int) -> HeadStats:
-        return cls(num_layers, num_heads, sums={b: np.zeros((num_layers, num_heads)) for b in BEHAVIOURS})
+        return cls(num_layers, num_heads, sums={b: np.zeros((num_layers, num_heads)) for b in BEHAVIOURS + EXTRAS})
 
     @property
     def shape(self) -> tuple[int, int]:
         return (self.num_layers, self.num_heads)
 
     def means(self) -> dict[str, np.ndarray]:
-        """Behaviour name -> ``[L, H]`` mean per query token (zeros when nothing was seen)."""
-        return {b: self.sums[b] / max(self.tokens, 1) for b in BEHAVIOURS}
+        """Behaviour name -> ``[L, H]`` mean per query token (zeros when nothing was seen);
+        :data:`EXTRAS` are included when known."""
+        return {b: self.sums[b] / max(self.tokens, 1) for b in BEHAVIOURS + EXTRAS if b in self.sums}
 
     def __add__(self, other: HeadStats) -> HeadStats:
         if self.shape != other.shape:
@@ -100,7 +106,7 @@ class HeadStats:
             self.num_heads,
             self.sentences + other.sentences,
             self.tokens + other.tokens,
-            {b: self.sums[b] + other.sums[b] for b in BEHAVIOURS},
+            {b: self.sums[b] + other.sums[b] for b in BEHAVIOURS + EXTRAS if b in self.sums and b in other.sums},
             relations,
         )
 
@@ -113,7 +119,7 @@ class HeadStats:
             "sentences": self.sentences,
             "tokens": self.tokens,
             "offsets": list(OFFSETS),
-            "sums": {b: self.sums[b].tolist() for b in BEHAVIOURS},
+            "sums": {b: self.sums[b].tolist() for b in BEHAVIOURS + EXTRAS if b in self.sums},
             "relations": [
                 {
                     "relation": rel,
@@ -138,7 +144,11 @@ class HeadStats:
             int(record["num_heads"]),
             int(record["sentences"]),
             int(record["tokens"]),
-            {b: np.asarray(record["sums"][b], dtype=np.float64).reshape(record["num_layers"], -1) for b in BEHAVIOURS},
+            {
+                b: np.asarray(record["sums"][b], dtype=np.float64).reshape(record["num_layers"], -1)
+                for b in BEHAVIOURS + EXTRAS
+                if b in record["sums"]
+            },
         )
         for rel in record["relations"]:
             stats.relations[(rel["relation"], rel["direction"])] = RelationCounts(
@@ -191,6 +201,13 @@ def _behaviour(
     stats.sums["entropy"] = -(rows * np.log(np.clip(rows, 1e-12, None))).sum(axis=(-1, -2))
     stats.sums["to_special"] = rows[..., special].sum(axis=(-1, -2))
     stats.sums["to_punct"] = rows[..., punct].sum(axis=(-1, -2))
+    stats.sums["to_first"] = rows[..., 0].sum(axis=-1)
+    rest = special.copy()
+    rest[0] = False
+    stats.sums["to_special_rest"] = rows[..., rest].sum(axis=(-1, -2))
+    causal = t > 1 and not np.triu(att, 1).any()
+    keys = q + 1 if causal else np.full(q.shape, t)
+    stats.sums["max_entropy"] = np.full(stats.shape, float(np.log(keys).sum()))
     for name, offset in (("to_previous", -1), ("to_next", 1), ("to_self", 0)):
         k = q + offset
         ok = (k >= 0) & (k < t)
@@ -331,15 +348,18 @@ def summarize_heads(stats: HeadStats, *, min_support: int = 20, top: int = 5, ma
         l, h = divmod(i, num_heads)
         tracked = sorted(per_head[i], key=lambda r: -r["z"])[:top]
         behaviour = {name: round(float(means[name][l, h]), 4) for name in BEHAVIOURS}
-        heads.append(
-            {
-                "layer": l + 1,
-                "head": h,
-                **behaviour,
-                "relations": tracked,
-                "description": describe_head(l + 1, h, behaviour, tracked),
-            }
-        )
+        entry = {"layer": l + 1, "head": h, **behaviour, "relations": tracked}
+        numbers = _role_numbers(means, l, h)
+        if numbers is not None:
+            # Head roles (docs/heads.md), present when every indexed document recorded them.
+            entry.update(
+                to_first=round(numbers.to_first, 4),
+                to_special_rest=round(numbers.to_special, 4),
+                normalised_entropy=round(numbers.normalised_entropy, 4),
+                role=classify(numbers),
+            )
+        entry["description"] = describe_head(l + 1, h, behaviour, tracked, numbers)
+        heads.append(entry)
     return {
         "schema": "exbert.heads/1",
         "current": True,
@@ -351,13 +371,34 @@ def summarize_heads(stats: HeadStats, *, min_support: int = 20, top: int = 5, ma
     }
 
 
-def describe_head(layer: int, head: int, behaviour: dict[str, float], tracked: Sequence[dict[str, Any]]) -> str:
+def _role_numbers(means: dict[str, np.ndarray], l: int, h: int) -> HeadNumbers | None:
+    if not all(name in means for name in EXTRAS):
+        return None
+    return HeadNumbers(
+        entropy=float(means["entropy"][l, h]),
+        max_entropy=float(means["max_entropy"][l, h]),
+        to_first=float(means["to_first"][l, h]),
+        to_special=float(means["to_special_rest"][l, h]),
+        to_previous=float(means["to_previous"][l, h]),
+        to_next=float(means["to_next"][l, h]),
+        to_self=float(means["to_self"][l, h]),
+    )
+
+
+def describe_head(
+    layer: int,
+    head: int,
+    behaviour: dict[str, float],
+    tracked: Sequence[dict[str, Any]],
+    numbers: HeadNumbers | None = None,
+) -> str:
     """One line for a tooltip, e.g. ``"L4 H10 · amod → its head 78 % (baseline 41 %) · 62 % to previous token"``.
 
     ``layer`` is 1-based, ``head`` 0-based. Names the most significant relation for which
     the head is among the :data:`TOP_RANK` best heads and beats the baseline by
     :data:`CLEAR_MARGIN`, then the strongest positional pattern (Clark et al.'s thresholds)
-    or, failing one, the head's largest share and its entropy.
+    or, failing one, the head's largest share and its entropy. With ``numbers`` (indexes that
+    recorded the sink statistics) the pattern is the head's role (:mod:`roles`).
     """
     parts = [f"L{layer} H{head}"]
     clear = [r for r in tracked if r["accuracy"] - r["baseline"] >= CLEAR_MARGIN and r.get("rank", 0) < TOP_RANK]
@@ -365,6 +406,9 @@ def describe_head(layer: int, head: int, behaviour: dict[str, float], tracked: S
         r = clear[0]
         arrow = f"{r['relation']} → its head" if r["direction"] == "dependent->head" else f"head → its {r['relation']}"
         parts.append(f"{arrow} {r['accuracy']:.0%} (baseline {r['baseline']:.0%})".replace("%", " %"))
+    if numbers is not None:
+        parts.append(describe(numbers))
+        return " · ".join(parts)
     name = max(_BEHAVIOUR_WORDS, key=lambda b: behaviour[b] / _THRESHOLDS[b])
     share = f"{behaviour[name]:.0%}".replace("%", " %")
     if behaviour[name] > _THRESHOLDS[name]:
