@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from exbert_ls.cli_analysis import add_analysis_parsers
 from exbert_ls.errors import ExbertError, InvalidInputError
 from exbert_ls.model.embedded import DEFAULT_MODEL
 from exbert_ls.store.cli_index import DEFAULT_DB, add_index_parser, default_db_uri
@@ -134,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_explain)
     _add_search_parsers(sub)
     add_index_parser(sub)
+    add_analysis_parsers(sub)
     return parser
 
 

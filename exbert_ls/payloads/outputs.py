@@ -6,4 +6,10 @@ from them lands in ``$defs``. Add a line here when a command gains a result.
 
 from __future__ import annotations
 
+from exbert_ls.payloads.analysis import AblationResult, AblationScan, LensResult, ProbeResult
+
 OUTPUTS: dict[str, type] = {}
+OUTPUTS["probe"] = ProbeResult
+OUTPUTS["lens"] = LensResult
+OUTPUTS["ablate"] = AblationResult
+OUTPUTS["ablation_scan"] = AblationScan
