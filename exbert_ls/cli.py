@@ -46,7 +46,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         out = write_standalone_html(args.html, payload(result, attention="uint8"))
         print(f"exbert: wrote {out} (open it in a browser)", file=sys.stderr)
     if args.json:
-        json.dump(payload(result), sys.stdout)
+        json.dump(payload(result, rollout=args.rollout), sys.stdout)
         sys.stdout.write("\n")
     else:
         print(readable_summary(result))
@@ -130,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--html", metavar="OUT", help="also write the panel as a standalone HTML page (open it in any browser)"
     )
     p.add_argument("--no-annotate", action="store_true", help="skip spaCy word annotations")
+    p.add_argument("--rollout", action="store_true", help="add attention rollout (Abnar & Zuidema) to --json")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     p.add_argument("--trust-remote-code", action="store_true", help="allow a hub model's own code")
     p.set_defaults(handler=cmd_explain)

@@ -10,6 +10,8 @@ import numpy as np
 from exbert_ls.annotate.align import Alignment, align
 from exbert_ls.annotate.words import SpacyAnnotator, Word
 from exbert_ls.model.activations import Activations, ModelInfo
+from exbert_ls.model.display import display_tokens
+from exbert_ls.model.rollout import attention_rollout
 from exbert_ls.model.runner import ModelRunner
 from exbert_ls.wire import encode_array
 
@@ -24,6 +26,8 @@ class Explanation:
     words: list[Word]
     alignment: Alignment
     notes: list[str] = field(default_factory=list)
+    display: list[str] = field(default_factory=list)
+    """Each token spelled for people (``·capital``, not ``Ġcapital``): model/display.py."""
 
 
 def explain(
@@ -45,7 +49,8 @@ def explain(
         top_k = 0
     acts = runner.run(text, contexts=False, top_k=top_k, mask=mask)
     words = annotator.words(text) if annotator is not None else _plain_words(text)
-    return Explanation(runner.info, acts, words, align(acts.tokens, words, len(text)), notes)
+    shown = display_tokens(runner.tokenizer, [t.id for t in acts.tokens])
+    return Explanation(runner.info, acts, words, align(acts.tokens, words, len(text)), notes, shown)
 
 
 def _plain_words(text: str) -> list[Word]:
@@ -54,8 +59,9 @@ def _plain_words(text: str) -> list[Word]:
     return [Word(i, m.group(), m.start(), m.end()) for i, m in enumerate(re.finditer(r"\S+", text))]
 
 
-def payload(explanation: Explanation, attention: AttentionEncoding = "list") -> dict[str, Any]:
-    """The explain payload (documented in docs/payload.md)."""
+def payload(explanation: Explanation, attention: AttentionEncoding = "list", rollout: bool = False) -> dict[str, Any]:
+    """The explain payload (documented in docs/payload.md). ``rollout`` adds ``rollout``,
+    the ``[L, T, T]`` attention rollout (model/rollout.py) in the attention's encoding."""
     acts = explanation.activations
     info = explanation.info
     att: Any
@@ -72,7 +78,13 @@ def payload(explanation: Explanation, attention: AttentionEncoding = "list") -> 
         "causal": info.causal,
         "text": acts.text,
         "tokens": [
-            {**asdict(tok), "word": token_to_word[tok.index], "masked": tok.index in acts.masked} for tok in acts.tokens
+            {
+                **asdict(tok),
+                "display": explanation.display[tok.index] if explanation.display else tok.text,
+                "word": token_to_word[tok.index],
+                "masked": tok.index in acts.masked,
+            }
+            for tok in acts.tokens
         ],
         "words": [{**asdict(w), "tokens": explanation.alignment.word_tokens[w.index]} for w in explanation.words],
         "attention": att,
@@ -81,4 +93,10 @@ def payload(explanation: Explanation, attention: AttentionEncoding = "list") -> 
         ),
         "masked": list(acts.masked),
         "notes": explanation.notes,
+        "rollout": _rollout(acts.attention, attention) if rollout else None,
     }
+
+
+def _rollout(attention: np.ndarray, encoding: AttentionEncoding) -> Any:
+    rolled = attention_rollout(attention)
+    return np.round(rolled, 4).tolist() if encoding == "list" else encode_array(rolled, encoding)
