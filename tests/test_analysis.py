@@ -51,6 +51,9 @@ def test_probe_is_cached_per_fingerprint_and_round_trips(tiny_runners, tmp_path,
     assert from_wire(to_wire(first), ProbeResult) == first
     (path,) = (tmp_path / "probes").iterdir()
     assert path.name.startswith(runner.fingerprint())
+    scores = probes.cached_induction(runner.fingerprint())
+    assert scores is not None and scores[0, 1] == first.heads[1].induction
+    assert probes.cached_induction("0" * 16) is None
 
 
 def test_bert_probe_wraps_sequences_in_cls_and_sep(tiny_runners):

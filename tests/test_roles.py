@@ -113,3 +113,26 @@ def test_no_label_contradicts_its_numbers_on_random_heads(seed):
                 assert n.normalised_entropy < roles.BROAD_FRACTION and n.to_first < roles.SINK_SHARE
             if role in ("previous", "next", "self"):
                 assert getattr(n, f"to_{role}") >= roles.POSITIONAL_SHARE
+
+
+def test_corpus_summary_roles_and_probe_induction():
+    from exbert_ls.annotate.align import align
+    from exbert_ls.annotate.words import Word
+    from exbert_ls.model.activations import Token
+    from exbert_ls.summarize.heads import sentence_head_stats, summarize_heads
+
+    text = "a b c d e f g h i j"
+    words = [Word(i, w, 2 * i, 2 * i + 1) for i, w in enumerate(text.split())]
+    tokens = [Token(0, "<s>", 0, 0, True, 0)] + [
+        Token(i + 1, w.text, w.start, w.end, False, i + 1) for i, w in enumerate(words)
+    ]
+    t = len(tokens)
+    sink = np.zeros((t, t))
+    sink[:, 0] = 1.0
+    att = np.stack([sink, np.tril(np.ones((t, t))) / np.arange(1, t + 1)[:, None]])[None]
+    stats = sentence_head_stats(att, np.array([tok.special for tok in tokens]), align(tokens, words, len(text)), words)
+    plain = summarize_heads(stats, min_support=1)["heads"]
+    assert [h["role"] for h in plain] == ["sink", "broad"]
+    assert plain[0]["description"] == "L1 H0 · sink: 100 % to first position"
+    probed = summarize_heads(stats, min_support=1, induction=np.array([[0.1, 0.9]]))["heads"]
+    assert [h["role"] for h in probed] == ["sink", "induction"] and probed[1]["induction"] == 0.9

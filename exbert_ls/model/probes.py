@@ -19,10 +19,9 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from exbert_ls.model.embedded import cache_dir
 from exbert_ls.payloads.analysis import ProbeHead, ProbeResult
@@ -53,6 +52,8 @@ def special_wrapping(tokenizer: object) -> tuple[list[int], list[int]]:
 
 def repeated_sequences(runner: ModelRunner, sequences: int = SEQUENCES, length: int = LENGTH, seed: int = SEED):
     """``[B, T]`` input ids (prefix, n random tokens, the same n again, suffix) and the prefix length."""
+    import torch
+
     tokenizer = runner.tokenizer
     vocab = min(len(tokenizer), int(runner.model.config.vocab_size))
     special = set(tokenizer.all_special_ids or [])
@@ -66,8 +67,10 @@ def repeated_sequences(runner: ModelRunner, sequences: int = SEQUENCES, length: 
     return torch.from_numpy(rows), len(prefix)
 
 
-def attention_on(runner: ModelRunner, ids: torch.Tensor) -> np.ndarray:
-    """``[B, L, H, T, T]`` attention of the bare model on raw input ids (no padding)."""
+def attention_on(runner: ModelRunner, ids: Any) -> np.ndarray:
+    """``[B, L, H, T, T]`` attention of the bare model on raw ``[B, T]`` input ids (no padding)."""
+    import torch  # here, not at import: head summaries read the cache without torch
+
     with runner._lock, torch.inference_mode():
         out = runner.base_model(
             input_ids=ids.to(runner.info.device), attention_mask=torch.ones_like(ids), output_attentions=True
@@ -142,6 +145,23 @@ def _write(path: Path, result: ProbeResult) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         log.warning("cannot cache probes at %s: %s", path, exc)
+
+
+def cached_induction(fingerprint: str) -> np.ndarray | None:
+    """``[L, H]`` induction scores of the weights ``fingerprint`` if ``exbert probe`` cached
+    them (never computes: head summaries must not load a model)."""
+    path = _cache_path(fingerprint) if fingerprint else None
+    if path is None or not path.exists():
+        return None
+    try:
+        result = from_wire(json.loads(path.read_text()), ProbeResult)
+    except (ValueError, KeyError, TypeError):
+        return None
+    layers = max(h.layer for h in result.heads)
+    scores = np.zeros((layers, len(result.heads) // layers))
+    for h in result.heads:
+        scores[h.layer - 1, h.head] = h.induction
+    return scores
 
 
 def top_heads(result: ProbeResult, score: str, n: int) -> list[ProbeHead]:

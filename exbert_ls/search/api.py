@@ -117,5 +117,12 @@ def head_summaries(db: Any, *, min_support: int = 20) -> dict[str, Any]:
 
     The returned dict is a shallow copy of the cached payload: replace its keys freely, but
     do not mutate the nested lists."""
-    key = (str(db.uri), int(db.version()), min_support)
-    return dict(_summaries.get(key, lambda: summarize_heads(corpus_head_stats(db), min_support=min_support)))
+    from exbert_ls.model.probes import cached_induction
+
+    induction = cached_induction(getattr(db.meta, "model_fingerprint", "") or "")
+    key = (str(db.uri), int(db.version()), min_support, induction is not None)
+    return dict(
+        _summaries.get(
+            key, lambda: summarize_heads(corpus_head_stats(db), min_support=min_support, induction=induction)
+        )
+    )

@@ -25,6 +25,7 @@ in every payload and description (docs/architecture.md); arrays are indexed ``[l
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -286,7 +287,14 @@ TOP_RANK = 3
 """A relation appears in a head's description only if the head is among this many best."""
 
 
-def summarize_heads(stats: HeadStats, *, min_support: int = 20, top: int = 5, matrices: bool = False) -> dict[str, Any]:
+def summarize_heads(
+    stats: HeadStats,
+    *,
+    min_support: int = 20,
+    top: int = 5,
+    matrices: bool = False,
+    induction: np.ndarray | None = None,
+) -> dict[str, Any]:
     """The ``exbert.heads/1`` payload: per head behaviour, relations it tracks and a
     one-line description; per relation the ``top`` best heads.
 
@@ -294,7 +302,9 @@ def summarize_heads(stats: HeadStats, *, min_support: int = 20, top: int = 5, ma
     lists those where it beats the baseline, most significant first (at most ``top``):
     ``z`` is the margin over the baseline in standard errors (two-proportion z, pooled),
     ``rank`` the head's place among all heads for that relation (0 = best).
-    ``matrices=True`` adds each relation's full ``[L][H]`` accuracy matrix.
+    ``matrices=True`` adds each relation's full ``[L][H]`` accuracy matrix. ``induction``
+    (``[L, H]`` probe scores, model/probes.py) adds each head's ``induction`` and lets the
+    role be ``induction``.
     """
     means = stats.means()
     num_layers, num_heads = stats.shape
@@ -350,6 +360,10 @@ def summarize_heads(stats: HeadStats, *, min_support: int = 20, top: int = 5, ma
         behaviour = {name: round(float(means[name][l, h]), 4) for name in BEHAVIOURS}
         entry = {"layer": l + 1, "head": h, **behaviour, "relations": tracked}
         numbers = _role_numbers(means, l, h)
+        if induction is not None and induction.shape == stats.shape:
+            entry["induction"] = round(float(induction[l, h]), 4)
+            if numbers is not None:
+                numbers = dataclasses.replace(numbers, induction=float(induction[l, h]))
         if numbers is not None:
             # Head roles (docs/heads.md), present when every indexed document recorded them.
             entry.update(
