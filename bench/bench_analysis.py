@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from exbert_ls.model import probes
-from exbert_ls.model.ablation import ablate, ablation_hooks, ablation_scan
+from exbert_ls.model.ablation import ablate, ablation_scan, second_copy_loss
 from exbert_ls.model.lens import logit_lens
 from exbert_ls.model.runner import ModelRunner
 
@@ -43,29 +43,18 @@ def median_seconds(fn: Callable[[], Any], repeats: int) -> float:
     return statistics.median(times)
 
 
-def repeated_loss(runner: ModelRunner, heads: list[tuple[int, int]], ids: torch.Tensor, off: int, n: int) -> float:
-    """Mean NLL of the second copy's tokens (predicted from the first copy) with ``heads`` zeroed."""
-    info = runner.info
-    mask = torch.zeros(ids.shape[0], info.num_layers, info.num_heads)
-    for layer, head in heads:
-        mask[:, layer - 1, head] = 1
-    with torch.inference_mode(), ablation_hooks(runner, mask, None):
-        logits = runner.model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits
-    lp = torch.log_softmax(logits.float(), -1)
-    pos = torch.arange(off + n, off + 2 * n - 1)  # predicts tokens off+n+1 .. off+2n-1
-    return float(-lp[:, pos].gather(-1, ids[:, pos + 1, None]).mean())
-
-
 def induction_check(runner: ModelRunner, k: int, random_sets: int) -> dict[str, Any]:
     result = probes.probe(runner)
     top = [(h.layer, h.head) for h in probes.top_heads(result, "induction", k)]
     ids, off = probes.repeated_sequences(runner, sequences=4, length=probes.LENGTH, seed=1)
-    base = repeated_loss(runner, [], ids, off, probes.LENGTH)
-    ablated = repeated_loss(runner, top, ids, off, probes.LENGTH)
+    base = second_copy_loss(runner, [], ids, off, probes.LENGTH)
+    ablated = second_copy_loss(runner, top, ids, off, probes.LENGTH)
     others = [(h.layer, h.head) for h in result.heads if (h.layer, h.head) not in top]
     rng = np.random.default_rng(0)
     randoms = [
-        repeated_loss(runner, [others[i] for i in rng.choice(len(others), k, replace=False)], ids, off, probes.LENGTH)
+        second_copy_loss(
+            runner, [others[i] for i in rng.choice(len(others), k, replace=False)], ids, off, probes.LENGTH
+        )
         for _ in range(random_sets)
     ]
     return {"top": top, "base": base, "induction": ablated, "random": randoms}

@@ -179,6 +179,23 @@ def loss_with_ablations(
     return torch.cat(losses)
 
 
+def second_copy_loss(
+    runner: ModelRunner, heads: Sequence[tuple[int, int]], ids: torch.Tensor, offset: int, length: int
+) -> float:
+    """Mean NLL of the second copy of repeated sequences (``probes.repeated_sequences``:
+    ``[B, T]`` ids, prefix ``offset``, copies of ``length``) with ``heads`` zero-ablated: the
+    loss induction heads bring down."""
+    info = runner.info
+    mask = torch.zeros(ids.shape[0], info.num_layers, info.num_heads)
+    for layer, head in heads:
+        mask[:, layer - 1, head] = 1
+    with runner._lock, torch.inference_mode(), ablation_hooks(runner, mask.to(info.device), None):
+        logits = runner.model(input_ids=ids.to(info.device), attention_mask=torch.ones_like(ids)).logits
+    lp = torch.log_softmax(logits.float(), -1).cpu()
+    pos = torch.arange(offset + length, offset + 2 * length - 1)  # predicts the copy's tokens 2..n
+    return float(-lp[:, pos].gather(-1, ids[:, pos + 1, None]).mean())
+
+
 def ablation_scan(runner: ModelRunner, text: str, *, mode: Mode = "zero", batch: int = SCAN_BATCH) -> AblationScan:
     """Each head ablated alone: the ``L x H`` grid of loss changes over the text (cached)."""
     if runner not in _fingerprints:
