@@ -37,7 +37,7 @@ def explain(state: ServerState, args: ExplainArgs, selected: Selected, cancel: t
     annotator = state.annotator() if args.annotate else None
     result = run_explain(runner, selected.text, mask=tuple(args.mask), top_k=args.top_k, annotator=annotator)
     check_cancelled(cancel)
-    body = payload(result, attention=args.attention)
+    body = payload(result, attention=args.attention, rollout=args.rollout)
     if selected.lines is not None:
         _add_document_ranges(body, selected)
     if args.format == "json":

@@ -28,3 +28,13 @@ async def test_ablate_bad_heads_is_an_error(client: LanguageClient):
         await command(client, "exbert.ablate", {"text": TEXT, "heads": [[9, 0]]})
     with pytest.raises(JsonRpcException, match="k must"):
         await command(client, "exbert.lens", {"text": TEXT, "k": 0})
+
+
+async def test_explain_rollout_option(client: LanguageClient):
+    from exbert_ls.wire import decode_array
+
+    body = await command(client, "exbert.explain", {"text": TEXT, "rollout": True, "annotate": False})
+    rollout = decode_array(body["rollout"])
+    assert rollout.shape[0] == body["num_layers"] and abs(rollout.sum(-1) - 1).max() < 0.02  # uint8 rounding
+    plain = await command(client, "exbert.explain", {"text": TEXT, "annotate": False})
+    assert plain["rollout"] is None and plain["tokens"][1]["display"]
