@@ -92,6 +92,12 @@ def test_lens_payload_marks_the_actual_next_token(tiny_runners):
     first, last = result.positions[0], result.positions[-1]
     assert first.target == result.tokens[1] and len(first.top_tokens) == runner.info.num_layers + 1
     assert len(first.top_tokens[0]) == 3 and last.target is None and last.target_probability is None
+    acts, lp = lens_logits(runner, TEXT)  # the per-layer loop gives the same numbers
+    next_id = acts.tokens[1].id
+    for layer in (0, runner.info.num_layers):
+        expected = lp[layer, 0].exp().topk(3).values.tolist()
+        assert first.top_probabilities[layer] == pytest.approx(expected, abs=1e-5)
+        assert first.target_probability[layer] == pytest.approx(float(lp[layer, 0, next_id].exp()), abs=1e-5)
     with pytest.raises(InvalidInputError):
         logit_lens(runner, TEXT, position=999)
 

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 Mode = Literal["zero", "mean"]
 SCAN_BATCH = 32
+LOGIT_BUDGET = 64 * 2**20
+"""Most logits (floats) one scan forward may hold: rows per batch shrink for long texts."""
 _SCAN_CACHE: OrderedDict[tuple[str, str, str], AblationScan] = OrderedDict()
 _SCAN_CACHE_SIZE = 32
 _fingerprints: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
@@ -172,6 +174,8 @@ def loss_with_ablations(
     """Mean target NLL of the text for each ablation mask ``[N, L, H]`` (batched): ``[N]``."""
     acts, means = _prepare(runner, text, mode)
     pos, target = _targets(runner, acts)
+    vocab = int(runner.model.config.vocab_size)
+    batch = max(1, min(batch, LOGIT_BUDGET // max(1, len(acts.tokens) * vocab)))
     losses = []
     for begin in range(0, masks.shape[0], batch):
         lp = _logprobs(runner, acts, masks[begin : begin + batch], means)
@@ -214,6 +218,7 @@ def ablation_scan(runner: ModelRunner, text: str, *, mode: Mode = "zero", batch:
     masks = torch.zeros(count + 1, info.num_layers, info.num_heads)  # row 0: nothing ablated
     masks.view(count + 1, count)[torch.arange(1, count + 1), torch.arange(count)] = 1
     losses = loss_with_ablations(runner, text, masks, mode=mode, batch=batch)
+    n_tokens, vocab = len(runner.tokenizer(text)["input_ids"]), int(runner.model.config.vocab_size)
     delta = (losses[1:] - losses[0]).view(info.num_layers, info.num_heads)
     scan = AblationScan(
         model=info.name,
@@ -221,7 +226,7 @@ def ablation_scan(runner: ModelRunner, text: str, *, mode: Mode = "zero", batch:
         loss=round(float(losses[0]), 5),
         delta_loss=[[round(v, 5) for v in row] for row in delta.tolist()],
         seconds=round(time.perf_counter() - started, 3),
-        forwards=math.ceil((count + 1) / batch),
+        forwards=math.ceil((count + 1) / max(1, min(batch, LOGIT_BUDGET // max(1, n_tokens * vocab)))),
     )
     _SCAN_CACHE[key] = scan
     while len(_SCAN_CACHE) > _SCAN_CACHE_SIZE:

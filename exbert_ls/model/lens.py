@@ -62,7 +62,10 @@ def readout(runner: ModelRunner) -> tuple[str, Callable[[torch.Tensor], torch.Te
 
 
 def lens_logits(runner: ModelRunner, text: str) -> tuple[Any, torch.Tensor]:
-    """(activations, ``[L+1, T, V]`` log-probabilities of every hidden state's readout)."""
+    """(activations, ``[L+1, T, V]`` log-probabilities of every hidden state's readout).
+
+    The whole tensor: for tests and short texts. :func:`logit_lens` goes one layer at a time
+    (SmolLM2 at 500 tokens would need 3 GB at once)."""
     _, head = readout(runner)
     acts = runner.run(text, contexts=False)
     hidden = torch.from_numpy(acts.hidden).to(runner.info.device)
@@ -75,29 +78,38 @@ def logit_lens(runner: ModelRunner, text: str, *, k: int = 5, position: int | No
     """Top-``k`` tokens of each hidden state at each position (or one ``position``)."""
     if k < 1:
         raise InvalidInputError(f"--k must be at least 1, got {k}")
-    description, _ = readout(runner)
-    acts, logprobs = lens_logits(runner, text)
+    description, head = readout(runner)
+    acts = runner.run(text, contexts=False)
     n = len(acts.tokens)
     if position is not None and not 0 <= position < n:
         raise InvalidInputError(f"position {position} is out of range 0..{n - 1}")
     ids = [t.id for t in acts.tokens]
     shown = display_tokens(runner.tokenizer, ids)
     causal = runner.info.lm_head == "causal"
-    probs = logprobs.exp()
-    values, indices = probs.topk(min(k, probs.shape[-1]), dim=-1)  # [L+1, T, k]
     wanted = [position] if position is not None else list(range(n))
+    targets = torch.tensor([(ids[p + 1] if p + 1 < n else 0) if causal else ids[p] for p in wanted])
+    tops, top_ids, target_probs = [], [], []
+    hidden = torch.from_numpy(acts.hidden[:, wanted]).to(runner.info.device)  # [L+1, P, D]
+    with runner._lock, torch.inference_mode():
+        for state in hidden:  # one hidden state at a time: [P, V] probabilities, not [L+1, P, V]
+            probs = torch.softmax(head(state).float(), dim=-1).cpu()
+            v, i = probs.topk(min(k, probs.shape[-1]), dim=-1)
+            tops.append(v)
+            top_ids.append(i)
+            target_probs.append(probs[torch.arange(len(wanted)), targets])
+    values, indices, target_p = torch.stack(tops), torch.stack(top_ids), torch.stack(target_probs)  # [L+1, P, ...]
     positions = []
-    for p in wanted:
+    for column, p in enumerate(wanted):
         target = (ids[p + 1] if p + 1 < n else None) if causal else ids[p]
-        top = [display_tokens(runner.tokenizer, row) for row in indices[:, p].tolist()]
+        top = [display_tokens(runner.tokenizer, row) for row in indices[:, column].tolist()]
         positions.append(
             LensPosition(
                 position=p,
                 token=shown[p],
                 target=None if target is None else display_tokens(runner.tokenizer, [target])[0],
                 top_tokens=top,
-                top_probabilities=[[round(v, 5) for v in row] for row in values[:, p].tolist()],
-                target_probability=None if target is None else [round(v, 5) for v in probs[:, p, target].tolist()],
+                top_probabilities=[[round(v, 5) for v in row] for row in values[:, column].tolist()],
+                target_probability=None if target is None else [round(v, 5) for v in target_p[:, column].tolist()],
             )
         )
     return LensResult(model=runner.info.name, tokens=shown, head=description, k=k, positions=positions)
