@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from exbert_ls.cli_analysis import add_analysis_parsers
 from exbert_ls.cli_index import DEFAULT_DB, add_index_parser, default_db_uri
 from exbert_ls.cli_schema import add_schema_parser
 from exbert_ls.errors import ExbertError, InvalidInputError
@@ -60,7 +61,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         out = write_standalone_html(args.html, to_wire(payload(result, attention="uint8")))
         print(f"exbert: wrote {out} (open it in a browser)", file=sys.stderr)
     if args.json:
-        json.dump(to_wire(payload(result)), sys.stdout)
+        json.dump(to_wire(payload(result, rollout=args.rollout)), sys.stdout)
         sys.stdout.write("\n")
     else:
         print(readable_summary(result))
@@ -149,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--html", metavar="OUT", help="also write the panel as a standalone HTML page (open it in any browser)"
     )
     p.add_argument("--no-annotate", action="store_true", help="skip spaCy word annotations")
+    p.add_argument("--rollout", action="store_true", help="add attention rollout (Abnar & Zuidema) to --json")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     p.add_argument("--trust-remote-code", action="store_true", help="allow a hub model's own code")
     p.set_defaults(handler=cmd_explain)
@@ -158,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     from exbert_ls.cli_verify import add_verify_parser
 
     add_verify_parser(sub, DEFAULT_DB)
+    add_analysis_parsers(sub)
     return parser
 
 

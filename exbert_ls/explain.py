@@ -10,6 +10,8 @@ import numpy as np
 from exbert_ls.annotate.align import Alignment, align
 from exbert_ls.annotate.words import SpacyAnnotator, Word
 from exbert_ls.model.activations import Activations, ModelInfo
+from exbert_ls.model.display import display_tokens
+from exbert_ls.model.rollout import attention_rollout
 from exbert_ls.model.runner import ModelRunner
 from exbert_ls.payloads.common import EncodedArray
 from exbert_ls.payloads.explain import (
@@ -19,6 +21,7 @@ from exbert_ls.payloads.explain import (
     ExplainToken,
     ExplainWord,
     ModelDescription,
+    RolloutLists,
     TokenPrediction,
 )
 from exbert_ls.wire import encode_array
@@ -34,6 +37,8 @@ class Explanation:
     words: list[Word]
     alignment: Alignment
     notes: list[str] = field(default_factory=list)
+    display: list[str] = field(default_factory=list)
+    """Each token spelled for people (``·capital``, not ``Ġcapital``): model/display.py."""
 
 
 def explain(
@@ -55,7 +60,8 @@ def explain(
         top_k = 0
     acts = runner.run(text, contexts=False, top_k=top_k, mask=mask)
     words = annotator.words(text) if annotator is not None else _plain_words(text)
-    return Explanation(runner.info, acts, words, align(acts.tokens, words, len(text)), notes)
+    shown = display_tokens(runner.tokenizer, [t.id for t in acts.tokens])
+    return Explanation(runner.info, acts, words, align(acts.tokens, words, len(text)), notes, shown)
 
 
 def _plain_words(text: str) -> list[Word]:
@@ -64,10 +70,13 @@ def _plain_words(text: str) -> list[Word]:
     return [Word(i, m.group(), m.start(), m.end()) for i, m in enumerate(re.finditer(r"\S+", text))]
 
 
-def payload(explanation: Explanation, attention: AttentionEncoding = "list", *, binary: bool = False) -> ExplainResult:
+def payload(
+    explanation: Explanation, attention: AttentionEncoding = "list", *, binary: bool = False, rollout: bool = False
+) -> ExplainResult:
     """The explain result (``exbert.explain/1``, docs/payload.md).
 
-    ``binary=True`` (for a msgpack document): encoded arrays carry their bytes, not base64 text."""
+    ``binary=True`` (for a msgpack document): encoded arrays carry their bytes, not base64 text.
+    ``rollout`` adds the ``[L, T, T]`` attention rollout (model/rollout.py) in the attention's encoding."""
     acts = explanation.activations
     info = explanation.info
     att: EncodedArray | AttentionLists
@@ -84,7 +93,12 @@ def payload(explanation: Explanation, attention: AttentionEncoding = "list", *, 
         causal=info.causal,
         text=acts.text,
         tokens=[
-            ExplainToken(**asdict(tok), word=token_to_word[tok.index], masked=tok.index in masked)
+            ExplainToken(
+                **asdict(tok),
+                display=explanation.display[tok.index] if explanation.display else tok.text,
+                word=token_to_word[tok.index],
+                masked=tok.index in masked,
+            )
             for tok in acts.tokens
         ],
         words=[
@@ -98,9 +112,18 @@ def payload(explanation: Explanation, attention: AttentionEncoding = "list", *, 
         ),
         masked=list(acts.masked),
         notes=list(explanation.notes),
+        rollout=_rollout(acts.attention, attention, binary) if rollout else None,
     )
 
 
 def model_description(info: ModelInfo) -> ModelDescription:
     """The payload form of a runner's :class:`ModelInfo`."""
     return ModelDescription(**asdict(info))
+
+
+def _rollout(attention: np.ndarray, encoding: AttentionEncoding, binary: bool) -> EncodedArray | RolloutLists:
+    rolled = attention_rollout(attention)
+    if encoding == "list":
+        lists: RolloutLists = np.round(rolled, 4).tolist()
+        return lists
+    return encode_array(rolled, encoding, binary=binary)

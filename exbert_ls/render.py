@@ -12,7 +12,8 @@ def readable_summary(result: Explanation, heads_per_layer: int = 3) -> str:
     lines = [
         f"model {info.name} ({info.model_type}, {info.num_layers} layers x {info.num_heads} heads, "
         f"{'causal' if info.causal else 'bidirectional'})",
-        "tokens: " + " ".join(f"{t.index}:{t.text}" for t in acts.tokens),
+        "tokens: "
+        + " ".join(f"{t.index}:{result.display[t.index] if result.display else t.text}" for t in acts.tokens),
     ]
     focus = head_focus(acts.attention, acts.special_mask)
     lines.append("most focused heads per layer (lowest mean entropy):")

@@ -30,6 +30,10 @@ _BERT = ArchitectureAdapter("encoder.layer", "attention.output.dense", causal=Fa
 _DISTILBERT = ArchitectureAdapter("transformer.layer", "attention.out_lin", causal=False)
 _GPT2 = ArchitectureAdapter("h", "attn.c_proj", causal=True)
 _LLAMA = ArchitectureAdapter("layers", "self_attn.o_proj", causal=True)
+_NEOX = ArchitectureAdapter("layers", "attention.dense", causal=True)
+_OPT = ArchitectureAdapter("decoder.layers", "self_attn.out_proj", causal=True)
+_PHI = ArchitectureAdapter("layers", "self_attn.dense", causal=True)
+_GPTJ = ArchitectureAdapter("h", "attn.out_proj", causal=True)
 
 ADAPTERS: dict[str, ArchitectureAdapter] = {
     "bert": _BERT,
@@ -45,7 +49,21 @@ ADAPTERS: dict[str, ArchitectureAdapter] = {
     "qwen3": _LLAMA,
     "gemma": _LLAMA,
     "olmo": _LLAMA,
+    "olmo2": _LLAMA,
+    "gemma2": _LLAMA,
+    "gemma3_text": _LLAMA,
+    "phi3": _LLAMA,
+    "starcoder2": _LLAMA,
+    "granite": _LLAMA,
+    "stablelm": _LLAMA,
+    "gpt_neox": _NEOX,
+    "opt": _OPT,
+    "phi": _PHI,
+    "gptj": _GPTJ,
 }
+"""Families proven by tests/test_families.py with tiny random models (contexts reproduce the
+attention output and equal attention x values per head, grouped KV heads included). Families
+not listed run with attention only: contexts (search by context, ablation) say unsupported."""
 
 
 def adapter_for(model_type: str) -> ArchitectureAdapter | None:

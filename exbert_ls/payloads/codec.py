@@ -15,7 +15,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from exbert_ls.payloads.common import EncodedArray, wire_name
-from exbert_ls.payloads.explain import AttentionLists
+from exbert_ls.payloads.explain import AttentionLists, RolloutLists
 
 T = TypeVar("T")
 
@@ -39,6 +39,10 @@ _converter.register_structure_hook_factory(
 _converter.register_structure_hook(str | bytes, lambda value, _type: value)
 _converter.register_structure_hook(
     EncodedArray | AttentionLists,
+    lambda value, _type: _converter.structure(value, EncodedArray) if isinstance(value, dict) else value,
+)
+_converter.register_structure_hook(
+    EncodedArray | RolloutLists | None,
     lambda value, _type: _converter.structure(value, EncodedArray) if isinstance(value, dict) else value,
 )
 

@@ -11,6 +11,7 @@ from exbert_ls.payloads.common import EncodedArray, Range
 EXPLAIN_SCHEMA: Final = "exbert.explain/1"
 
 AttentionLists = list[list[list[list[float]]]]
+RolloutLists = list[list[list[float]]]
 
 
 @attrs.define(kw_only=True)
@@ -61,6 +62,8 @@ class ExplainToken:
     """Index of the word the token belongs to (-1: special or unaligned)."""
     masked: bool
     """Replaced by the mask token before the run."""
+    display: str
+    """The token for people: byte-level BPE decoded (``·capital``, not ``Ġcapital``; model/display.py)."""
     range: Range | None = None
     """Document range of the token (explain of a document selection, non-special tokens)."""
 
@@ -151,5 +154,8 @@ class ExplainResult:
     """Positions replaced by the mask token."""
     notes: list[str]
     """Things the user should know (e.g. no LM head)."""
+    rollout: EncodedArray | RolloutLists | None = None
+    """``[L, T, T]`` attention rollout (Abnar & Zuidema 2020; rows sum to 1), in the attention's
+    encoding, when asked for (``rollout``); null otherwise."""
     document: DocumentSpan | None = None
     """The document selection explained (server, ``uri`` argument); null for raw text."""

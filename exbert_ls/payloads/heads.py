@@ -6,6 +6,9 @@ from typing import Final, Literal
 
 import attrs
 
+Role = Literal["induction", "sink", "special", "previous", "next", "self", "offset", "broad", "mixed"]
+"""Head role labels, by priority (summarize/roles.py assigns them)."""
+
 HEADS_SCHEMA: Final = "exbert.heads/1"
 Direction = Literal["dependent->head", "head->dependent"]
 
@@ -56,6 +59,17 @@ class HeadSummary:
     """Relations it beats the baseline on, most significant first."""
     description: str
     """One line for a tooltip."""
+    to_first: float | None = None
+    """Mean attention mass on position 0 (the attention sink, BOS or not); null for indexes
+    built before head roles were recorded."""
+    to_special_rest: float | None = None
+    """On special tokens other than position 0."""
+    normalised_entropy: float | None = None
+    """Entropy as a share of a uniform row's (length-independent; docs/heads.md)."""
+    role: Role | None = None
+    """The head's role label, never contradicting the numbers above (docs/heads.md)."""
+    induction: float | None = None
+    """Induction score from ``exbert probe`` (cached for this model), when probed."""
 
 
 @attrs.define(kw_only=True)

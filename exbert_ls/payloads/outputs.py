@@ -6,6 +6,7 @@ from them lands in ``$defs``. Add a line here when a command gains a result.
 
 from __future__ import annotations
 
+from exbert_ls.payloads.analysis import AblationResult, AblationScan, LensResult, ProbeResult
 from exbert_ls.payloads.common import MsgpackEnvelope
 from exbert_ls.payloads.explain import ExplainResult
 from exbert_ls.payloads.heads import HeadSummaries
@@ -22,4 +23,8 @@ OUTPUTS: dict[str, type] = {
     "status": StatusResult,
     "index": IndexResult,
     "verify": VerifyResult,
+    "probe": ProbeResult,
+    "lens": LensResult,
+    "ablate": AblationResult,
+    "ablation_scan": AblationScan,
 }

@@ -111,18 +111,22 @@ def corpus_head_stats(db: Any) -> HeadStats:
     return _corpus_stats(db)[0]
 
 
-def _corpus_summaries(db: Any, min_support: int) -> HeadSummaries:
+def _corpus_summaries(db: Any, min_support: int, induction: Any = None) -> HeadSummaries:
     stats, counted, live = _corpus_stats(db)
-    summary = summarize_heads(stats, min_support=min_support)
+    summary = summarize_heads(stats, min_support=min_support, induction=induction)
     summary.documents = counted
     summary.complete = counted == live
     return summary
 
 
 def head_summaries(db: Any, *, min_support: int = 20) -> HeadSummaries:
-    """The ``exbert.heads/1`` result for the whole index, cached per ``db.version()``.
+    """The ``exbert.heads/1`` result for the whole index, cached per ``db.version()``, with the
+    model probe's induction scores when ``exbert probe`` has cached them for the index's model.
 
     The result is shared with the cache: derive narrowed copies (``attrs.evolve``), never
     mutate it."""
-    key = (str(db.uri), int(db.version()), min_support)
-    return _summaries.get(key, lambda: _corpus_summaries(db, min_support))
+    from exbert_ls.model.probes import cached_induction
+
+    induction = cached_induction(getattr(db.meta, "model_fingerprint", "") or "")
+    key = (str(db.uri), int(db.version()), min_support, induction is not None)
+    return _summaries.get(key, lambda: _corpus_summaries(db, min_support, induction))

@@ -178,6 +178,9 @@ def create_server() -> ExbertLanguageServer:
     logging.getLogger("pygls.server").addFilter(UnreadableMessageFilter())
     _register_lifecycle(server)
     _register_commands(server)
+    from exbert_ls.server.analysis import register_analysis_commands  # imports this module
+
+    register_analysis_commands(server)
     return server
 
 

@@ -47,7 +47,7 @@ def explain(
     check_cancelled(cancel)
     # msgpack: arrays go as raw binary inside ONE document, packed once and base64'd once
     # (JSON-RPC carries text); JSON: arrays as base64 text (docs/payload.md)
-    body = payload(result, attention=args.attention, binary=args.format == "msgpack")
+    body = payload(result, attention=args.attention, binary=args.format == "msgpack", rollout=args.rollout)
     if selected.lines is not None:
         body = with_document_ranges(body, selected)
     if args.format == "json":

@@ -86,6 +86,8 @@ class ExplainArgs(Selection):
     """``msgpack``: the result is ``{"schema": "exbert.msgpack/1", "data": base64}``."""
     annotate: bool = True
     """Run spaCy for POS/DEP/entity annotations of words."""
+    rollout: bool = False
+    """Add ``rollout``: attention rollout per layer (Abnar & Zuidema), encoded like attention."""
 
 
 @camel_keys

@@ -25,6 +25,7 @@ in every payload and description (docs/architecture.md); arrays are indexed ``[l
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -35,6 +36,7 @@ from exbert_ls.annotate.align import Alignment
 from exbert_ls.annotate.words import Word
 from exbert_ls.errors import InvalidInputError
 from exbert_ls.payloads.heads import BestHead, HeadRelation, HeadSummaries, HeadSummary, RelationSummary
+from exbert_ls.summarize.roles import HeadNumbers, classify, describe
 
 Direction = Literal["dependent->head", "head->dependent"]
 DIRECTIONS: tuple[Direction, Direction] = ("dependent->head", "head->dependent")
@@ -42,6 +44,10 @@ OFFSETS: tuple[int, ...] = (-3, -2, -1, 0, 1, 2)
 """Fixed word offsets tried by the baseline (Clark et al. 2019)."""
 BEHAVIOURS: tuple[str, ...] = ("entropy", "to_special", "to_punct", "to_previous", "to_next", "to_self")
 """Per-head behaviour statistics, in payload order; each a mean over non-special query tokens."""
+EXTRAS: tuple[str, ...] = ("to_first", "to_special_rest", "max_entropy")
+"""Optional sums (records written before head roles lack them; a sum keeps them only when
+every part has them): mass on position 0 (the sink), on special tokens other than position 0,
+and ``ln`` of the number of keys each row may see (for the normalised entropy)."""
 RECORD_SCHEMA = "exbert.headstats/1"
 
 
@@ -77,15 +83,16 @@ class HeadStats:
 
     @classmethod
     def zeros(cls, num_layers: int, num_heads: int) -> HeadStats:
-        return cls(num_layers, num_heads, sums={b: np.zeros((num_layers, num_heads)) for b in BEHAVIOURS})
+        return cls(num_layers, num_heads, sums={b: np.zeros((num_layers, num_heads)) for b in BEHAVIOURS + EXTRAS})
 
     @property
     def shape(self) -> tuple[int, int]:
         return (self.num_layers, self.num_heads)
 
     def means(self) -> dict[str, np.ndarray]:
-        """Behaviour name -> ``[L, H]`` mean per query token (zeros when nothing was seen)."""
-        return {b: self.sums[b] / max(self.tokens, 1) for b in BEHAVIOURS}
+        """Behaviour name -> ``[L, H]`` mean per query token (zeros when nothing was seen);
+        :data:`EXTRAS` are included when known."""
+        return {b: self.sums[b] / max(self.tokens, 1) for b in BEHAVIOURS + EXTRAS if b in self.sums}
 
     def __add__(self, other: HeadStats) -> HeadStats:
         if self.shape != other.shape:
@@ -101,7 +108,7 @@ class HeadStats:
             self.num_heads,
             self.sentences + other.sentences,
             self.tokens + other.tokens,
-            {b: self.sums[b] + other.sums[b] for b in BEHAVIOURS},
+            {b: self.sums[b] + other.sums[b] for b in BEHAVIOURS + EXTRAS if b in self.sums and b in other.sums},
             relations,
         )
 
@@ -114,7 +121,7 @@ class HeadStats:
             "sentences": self.sentences,
             "tokens": self.tokens,
             "offsets": list(OFFSETS),
-            "sums": {b: self.sums[b].tolist() for b in BEHAVIOURS},
+            "sums": {b: self.sums[b].tolist() for b in BEHAVIOURS + EXTRAS if b in self.sums},
             "relations": [
                 {
                     "relation": rel,
@@ -139,7 +146,11 @@ class HeadStats:
             int(record["num_heads"]),
             int(record["sentences"]),
             int(record["tokens"]),
-            {b: np.asarray(record["sums"][b], dtype=np.float64).reshape(record["num_layers"], -1) for b in BEHAVIOURS},
+            {
+                b: np.asarray(record["sums"][b], dtype=np.float64).reshape(record["num_layers"], -1)
+                for b in BEHAVIOURS + EXTRAS
+                if b in record["sums"]
+            },
         )
         for rel in record["relations"]:
             stats.relations[(rel["relation"], rel["direction"])] = RelationCounts(
@@ -192,6 +203,13 @@ def _behaviour(
     stats.sums["entropy"] = -(rows * np.log(np.clip(rows, 1e-12, None))).sum(axis=(-1, -2))
     stats.sums["to_special"] = rows[..., special].sum(axis=(-1, -2))
     stats.sums["to_punct"] = rows[..., punct].sum(axis=(-1, -2))
+    stats.sums["to_first"] = rows[..., 0].sum(axis=-1)
+    rest = special.copy()
+    rest[0] = False
+    stats.sums["to_special_rest"] = rows[..., rest].sum(axis=(-1, -2))
+    causal = t > 1 and not np.triu(att, 1).any()
+    keys = q + 1 if causal else np.full(q.shape, t)
+    stats.sums["max_entropy"] = np.full(stats.shape, float(np.log(keys).sum()))
     for name, offset in (("to_previous", -1), ("to_next", 1), ("to_self", 0)):
         k = q + offset
         ok = (k >= 0) & (k < t)
@@ -270,7 +288,14 @@ TOP_RANK = 3
 """A relation appears in a head's description only if the head is among this many best."""
 
 
-def summarize_heads(stats: HeadStats, *, min_support: int = 20, top: int = 5, matrices: bool = False) -> HeadSummaries:
+def summarize_heads(
+    stats: HeadStats,
+    *,
+    min_support: int = 20,
+    top: int = 5,
+    matrices: bool = False,
+    induction: np.ndarray | None = None,
+) -> HeadSummaries:
     """The ``exbert.heads/1`` result: per head behaviour, relations it tracks and a
     one-line description; per relation the ``top`` best heads.
 
@@ -278,7 +303,9 @@ def summarize_heads(stats: HeadStats, *, min_support: int = 20, top: int = 5, ma
     lists those where it beats the baseline, most significant first (at most ``top``):
     ``z`` is the margin over the baseline in standard errors (two-proportion z, pooled),
     ``rank`` the head's place among all heads for that relation (0 = best).
-    ``matrices=True`` adds each relation's full ``[L][H]`` accuracy matrix.
+    ``matrices=True`` adds each relation's full ``[L][H]`` accuracy matrix. ``induction``
+    (``[L, H]`` probe scores, model/probes.py) adds each head's ``induction`` and lets the
+    role be ``induction``.
     """
     means = stats.means()
     num_layers, num_heads = stats.shape
@@ -332,6 +359,12 @@ def summarize_heads(stats: HeadStats, *, min_support: int = 20, top: int = 5, ma
         l, h = divmod(n, num_heads)
         tracked = sorted(per_head[n], key=lambda r: -r.z)[:top]
         behaviour = {name: round(float(means[name][l, h]), 4) for name in BEHAVIOURS}
+        numbers = _role_numbers(means, l, h)
+        head_induction = None
+        if induction is not None and induction.shape == stats.shape:
+            head_induction = round(float(induction[l, h]), 4)
+            if numbers is not None:
+                numbers = dataclasses.replace(numbers, induction=float(induction[l, h]))
         heads.append(
             HeadSummary(
                 layer=l + 1,
@@ -343,7 +376,13 @@ def summarize_heads(stats: HeadStats, *, min_support: int = 20, top: int = 5, ma
                 to_next=behaviour["to_next"],
                 to_self=behaviour["to_self"],
                 relations=tracked,
-                description=describe_head(l + 1, h, behaviour, tracked),
+                description=describe_head(l + 1, h, behaviour, tracked, numbers),
+                # head roles (docs/heads.md): present when every indexed document recorded them
+                to_first=round(numbers.to_first, 4) if numbers is not None else None,
+                to_special_rest=round(numbers.to_special, 4) if numbers is not None else None,
+                normalised_entropy=round(numbers.normalised_entropy, 4) if numbers is not None else None,
+                role=classify(numbers) if numbers is not None else None,
+                induction=head_induction,
             )
         )
     return HeadSummaries(
@@ -355,13 +394,34 @@ def summarize_heads(stats: HeadStats, *, min_support: int = 20, top: int = 5, ma
     )
 
 
-def describe_head(layer: int, head: int, behaviour: dict[str, float], tracked: Sequence[HeadRelation]) -> str:
+def _role_numbers(means: dict[str, np.ndarray], l: int, h: int) -> HeadNumbers | None:
+    if not all(name in means for name in EXTRAS):
+        return None
+    return HeadNumbers(
+        entropy=float(means["entropy"][l, h]),
+        max_entropy=float(means["max_entropy"][l, h]),
+        to_first=float(means["to_first"][l, h]),
+        to_special=float(means["to_special_rest"][l, h]),
+        to_previous=float(means["to_previous"][l, h]),
+        to_next=float(means["to_next"][l, h]),
+        to_self=float(means["to_self"][l, h]),
+    )
+
+
+def describe_head(
+    layer: int,
+    head: int,
+    behaviour: dict[str, float],
+    tracked: Sequence[HeadRelation],
+    numbers: HeadNumbers | None = None,
+) -> str:
     """One line for a tooltip, e.g. ``"L4 H10 · amod → its head 78 % (baseline 41 %) · 62 % to previous token"``.
 
     ``layer`` is 1-based, ``head`` 0-based. Names the most significant relation for which
     the head is among the :data:`TOP_RANK` best heads and beats the baseline by
     :data:`CLEAR_MARGIN`, then the strongest positional pattern (Clark et al.'s thresholds)
-    or, failing one, the head's largest share and its entropy.
+    or, failing one, the head's largest share and its entropy. With ``numbers`` (indexes that
+    recorded the sink statistics) the pattern is the head's role (:mod:`roles`).
     """
     parts = [f"L{layer} H{head}"]
     clear = [r for r in tracked if r.accuracy - r.baseline >= CLEAR_MARGIN and r.rank < TOP_RANK]
@@ -369,6 +429,9 @@ def describe_head(layer: int, head: int, behaviour: dict[str, float], tracked: S
         r = clear[0]
         arrow = f"{r.relation} → its head" if r.direction == "dependent->head" else f"head → its {r.relation}"
         parts.append(f"{arrow} {r.accuracy:.0%} (baseline {r.baseline:.0%})".replace("%", " %"))
+    if numbers is not None:
+        parts.append(describe(numbers))
+        return " · ".join(parts)
     name = max(_BEHAVIOUR_WORDS, key=lambda b: behaviour[b] / _THRESHOLDS[b])
     share = f"{behaviour[name]:.0%}".replace("%", " %")
     if behaviour[name] > _THRESHOLDS[name]:

@@ -12,6 +12,10 @@ export interface ExbertLsPayloads {
   status?: StatusResult;
   index?: IndexResult;
   verify?: VerifyResult;
+  probe?: ProbeResult;
+  lens?: LensResult;
+  ablate?: AblationResult;
+  ablation_scan?: AblationScan;
 }
 /**
  * ``exbert.explain`` / ``exbert explain --json`` (docs/payload.md).
@@ -65,6 +69,11 @@ export interface ExplainResult {
    * Things the user should know (e.g. no LM head).
    */
   notes: string[];
+  /**
+   * ``[L, T, T]`` attention rollout (Abnar & Zuidema 2020; rows sum to 1), in the attention's
+   * encoding, when asked for (``rollout``); null otherwise.
+   */
+  rollout: EncodedArray | number[][][] | null;
   /**
    * The document selection explained (server, ``uri`` argument); null for raw text.
    */
@@ -158,6 +167,10 @@ export interface ExplainToken {
    * Replaced by the mask token before the run.
    */
   masked: boolean;
+  /**
+   * The token for people: byte-level BPE decoded (``·capital``, not ``Ġcapital``; model/display.py).
+   */
+  display: string;
   /**
    * Document range of the token (explain of a document selection, non-special tokens).
    */
@@ -750,6 +763,27 @@ export interface HeadSummary {
    * One line for a tooltip.
    */
   description: string;
+  /**
+   * Mean attention mass on position 0 (the attention sink, BOS or not); null for indexes
+   * built before head roles were recorded.
+   */
+  to_first: number | null;
+  /**
+   * On special tokens other than position 0.
+   */
+  to_special_rest: number | null;
+  /**
+   * Entropy as a share of a uniform row's (length-independent; docs/heads.md).
+   */
+  normalised_entropy: number | null;
+  /**
+   * The head's role label, never contradicting the numbers above (docs/heads.md).
+   */
+  role: ("induction" | "sink" | "special" | "previous" | "next" | "self" | "offset" | "broad" | "mixed") | null;
+  /**
+   * Induction score from ``exbert probe`` (cached for this model), when probed.
+   */
+  induction: number | null;
 }
 /**
  * A relation a head tracks better than the baseline.
@@ -1100,6 +1134,231 @@ export interface VerifyResult {
   reindex: string[];
 }
 /**
+ * ``exbert probe``: every head's probe scores for one model, cached per fingerprint.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "ProbeResult".
+ */
+export interface ProbeResult {
+  /**
+   * The name the model was loaded by.
+   */
+  model: string;
+  /**
+   * Weights fingerprint the cache is keyed by.
+   */
+  fingerprint: string;
+  /**
+   * Random sequences in the batch.
+   */
+  sequences: number;
+  /**
+   * Tokens per copy (each sequence is ``length`` random tokens, then the same again).
+   */
+  length: number;
+  /**
+   * Random seed of the token sequences.
+   */
+  seed: number;
+  /**
+   * Score from which a head gets a role, per role.
+   */
+  thresholds: {
+    [k: string]: number;
+  };
+  /**
+   * All heads, layer-major.
+   */
+  heads: ProbeHead[];
+  /**
+   * Read from the on-disk cache rather than computed now.
+   */
+  cached: boolean;
+  /**
+   * Time the probe forward and scoring took (0 when cached).
+   */
+  seconds: number;
+}
+/**
+ * Model-only probe scores of one head, on random token sequences repeated twice.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "ProbeHead".
+ */
+export interface ProbeHead {
+  /**
+   * 1-based layer.
+   */
+  layer: number;
+  /**
+   * 0-based head.
+   */
+  head: number;
+  /**
+   * Mean attention from each token of the second copy to the token after its earlier
+   * occurrence (Olsson et al. 2022).
+   */
+  induction: number;
+  /**
+   * Mean attention from each token of the second copy to its earlier occurrence.
+   */
+  duplicate: number;
+  /**
+   * Mean attention to the previous position, over the same query tokens.
+   */
+  previous: number;
+  /**
+   * Mean attention to position 0, over every query after the first position.
+   */
+  sink: number;
+  /**
+   * ``induction``, ``duplicate``, ``previous``, ``sink`` or ``none``: the first score past
+   * its threshold, in that order (thresholds in :attr:`ProbeResult.thresholds`).
+   */
+  role: string;
+}
+/**
+ * ``exbert lens``: hidden state ``l`` through the final norm and unembedding (decoders)
+ * or the MLM head (encoders), for ``l = 0..L`` (nostalgebraist 2020).
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "LensResult".
+ */
+export interface LensResult {
+  model: string;
+  /**
+   * Display text of every position.
+   */
+  tokens: string[];
+  /**
+   * How hidden states were decoded: ``final norm + unembedding`` or ``MLM head``.
+   */
+  head: string;
+  k: number;
+  positions: LensPosition[];
+}
+/**
+ * One position of the logit lens: each hidden state's top-k next (or masked) tokens.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "LensPosition".
+ */
+export interface LensPosition {
+  /**
+   * 0-based token position.
+   */
+  position: number;
+  /**
+   * Display text of the token at this position.
+   */
+  token: string;
+  /**
+   * The token scored by ``target_probability``: the actual next token (causal LMs) or the
+   * input token itself (masked LMs); None at a causal model's last position.
+   */
+  target: string | null;
+  /**
+   * ``[L+1][k]``: top-k tokens per hidden state 0..L (display text).
+   */
+  top_tokens: string[][];
+  /**
+   * ``[L+1][k]``: their probabilities.
+   */
+  top_probabilities: number[][];
+  /**
+   * ``[L+1]``: probability of ``target`` per hidden state; None where there is no target.
+   */
+  target_probability: number[] | null;
+}
+/**
+ * ``exbert ablate``: the text re-run with chosen heads' contexts replaced before the
+ * attention output projection.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "AblationResult".
+ */
+export interface AblationResult {
+  model: string;
+  /**
+   * ``zero`` (context set to 0) or ``mean`` (context replaced by its mean over the text).
+   */
+  mode: string;
+  /**
+   * Ablated heads as ``[layer (1-based), head (0-based)]``.
+   */
+  heads: number[][];
+  /**
+   * Original mean loss over the text's targets (nats).
+   */
+  loss: number;
+  /**
+   * Mean loss with the heads ablated.
+   */
+  ablated_loss: number;
+  positions: AblationPosition[];
+}
+/**
+ * How one position's prediction changes with the heads ablated.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "AblationPosition".
+ */
+export interface AblationPosition {
+  position: number;
+  token: string;
+  /**
+   * The unablated model's top-1 prediction here.
+   */
+  original_top: string;
+  /**
+   * Ablated minus original log-probability of ``original_top``.
+   */
+  delta_logprob_top: number;
+  /**
+   * Actual next token (causal) / the input token (masked LM); None at the causal end.
+   */
+  target: string | null;
+  /**
+   * Ablated minus original log-probability of ``target``.
+   */
+  delta_logprob_target: number | null;
+  /**
+   * KL(original || ablated) of the prediction distributions, nats.
+   */
+  kl: number;
+  /**
+   * Top-1 prediction with the heads ablated.
+   */
+  ablated_top: string;
+}
+/**
+ * Every single head's effect on the loss over a text: an ``L x H`` grid.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "AblationScan".
+ */
+export interface AblationScan {
+  model: string;
+  mode: string;
+  /**
+   * Unablated mean loss over the text (nats).
+   */
+  loss: number;
+  /**
+   * ``[L][H]``: ablated minus original loss, layer 1 first.
+   */
+  delta_loss: number[][];
+  /**
+   * Time the scan took (0 when cached).
+   */
+  seconds: number;
+  /**
+   * Batched forward passes used.
+   */
+  forwards: number;
+  cached: boolean;
+}
+/**
  * Counts over the matches' max-attended tokens (special tokens count under their spelling).
  *
  * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
@@ -1211,6 +1470,10 @@ export interface ExplainArgs {
    * Run spaCy for POS/DEP/entity annotations of words.
    */
   annotate?: boolean;
+  /**
+   * Add ``rollout``: attention rollout per layer (Abnar & Zuidema), encoded like attention.
+   */
+  rollout?: boolean;
 }
 /**
  * ``exbert.headSummary``: all heads, one layer's, or one head's summaries.

@@ -1,0 +1,131 @@
+"""Model analyses: probe time, logit-lens and ablation latency, a full ablation scan, and the
+induction-head ablation check of issue 12 (SmolLM2).
+
+    .venv/bin/python bench/bench_analysis.py [--models smollm2,minilm] [--repeats 3]
+    .venv/bin/python bench/bench_analysis.py --smoke     # tiny random models, seconds
+
+Figures are medians of ``--repeats`` runs in one process; quote them with `uptime`'s load.
+The induction check: on random token sequences repeated twice (seed 1, not the probe's seed),
+the mean loss over the second copy with the top-k induction heads zero-ablated, against
+k random other heads (``--random-sets`` draws, mean and range).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from exbert_ls.model import probes
+from exbert_ls.model.ablation import ablate, ablation_scan, second_copy_loss
+from exbert_ls.model.lens import logit_lens
+from exbert_ls.model.runner import ModelRunner
+
+TEXT_40 = (
+    "Dorothy lived in the midst of the great Kansas prairies, with Uncle Henry, who was a farmer, "
+    "and Aunt Em, who was the farmer's wife. Their house was small, for the lumber"
+)
+
+
+def median_seconds(fn: Callable[[], Any], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def induction_check(runner: ModelRunner, k: int, random_sets: int) -> dict[str, Any]:
+    result = probes.probe(runner)
+    top = [(h.layer, h.head) for h in probes.top_heads(result, "induction", k)]
+    ids, off = probes.repeated_sequences(runner, sequences=4, length=probes.LENGTH, seed=1)
+    base = second_copy_loss(runner, [], ids, off, probes.LENGTH)
+    ablated = second_copy_loss(runner, top, ids, off, probes.LENGTH)
+    others = [(h.layer, h.head) for h in result.heads if (h.layer, h.head) not in top]
+    rng = np.random.default_rng(0)
+    randoms = [
+        second_copy_loss(
+            runner, [others[i] for i in rng.choice(len(others), k, replace=False)], ids, off, probes.LENGTH
+        )
+        for _ in range(random_sets)
+    ]
+    return {"top": top, "base": base, "induction": ablated, "random": randoms}
+
+
+def bench_model(runner: ModelRunner, repeats: int, random_sets: int, k: int) -> None:
+    info = runner.info
+    n = len(runner.run(TEXT_40, contexts=False).tokens)
+    probe_s = median_seconds(lambda: probes.probe(runner, use_cache=False), repeats)
+    forward_s = median_seconds(lambda: runner.run(TEXT_40, contexts=True), repeats)
+    print(f"{info.name}: {info.num_layers}x{info.num_heads} heads, text {n} tokens")
+    print(f"  probe (8x{2 * probes.LENGTH} tokens)      {probe_s * 1000:8.0f} ms")
+    print(f"  one forward (runner.run)       {forward_s * 1000:8.0f} ms")
+    if info.lm_head is None:
+        print("  lens / ablation: no LM head (skipped)")
+        return
+    lens_s = median_seconds(lambda: logit_lens(runner, TEXT_40, k=5), repeats)
+    ablate_s = median_seconds(lambda: ablate(runner, TEXT_40, [(1, 0), (2, 1)]), repeats)
+    scan = ablation_scan(runner, TEXT_40)
+    heads = info.num_layers * info.num_heads
+    print(f"  logit lens (all positions, k=5) {lens_s * 1000:7.0f} ms")
+    print(f"  ablate 2 heads                  {ablate_s * 1000:7.0f} ms")
+    print(
+        f"  ablation scan ({heads} heads)    {scan.seconds * 1000:8.0f} ms = "
+        f"{scan.seconds / heads / forward_s:.2f} x one forward per head ({scan.forwards} batched forwards)"
+    )
+    if info.lm_head == "causal":
+        check = induction_check(runner, k, random_sets)
+        r = check["random"]
+        print(f"  induction check: top-{k} induction heads {check['top']}")
+        print(
+            f"    loss on repeated half: none {check['base']:.3f}, top-{k} induction {check['induction']:.3f}, "
+            f"{k} random heads mean {statistics.mean(r):.3f} (range {min(r):.3f}..{max(r):.3f}, {len(r)} draws)"
+        )
+
+
+def smoke() -> None:
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from exbert_ls.model.embedded import minilm_dir
+
+    with tempfile.TemporaryDirectory() as root:
+        from transformers import AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(minilm_dir())
+        cfg = LlamaConfig(
+            vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+            num_attention_heads=4, num_key_value_heads=2, pad_token_id=0,
+        )  # fmt: skip
+        LlamaForCausalLM(cfg).save_pretrained(root)
+        tok.save_pretrained(root)
+        bench_model(ModelRunner.load(root), repeats=1, random_sets=2, k=2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", default="smollm2,minilm")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--random-sets", type=int, default=5)
+    parser.add_argument("--k", type=int, default=5, help="induction heads to ablate")
+    parser.add_argument("--smoke", action="store_true", help="tiny random model, seconds")
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    if args.smoke:
+        smoke()
+        return
+    print(f"load: {os.getloadavg()[0]:.2f} (1-min average at start)")
+    for name in args.models.split(","):
+        bench_model(ModelRunner.load(name), args.repeats, args.random_sets, args.k)
+    print(f"load: {os.getloadavg()[0]:.2f} (1-min average at end)")
+
+
+if __name__ == "__main__":
+    main()
