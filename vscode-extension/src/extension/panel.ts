@@ -85,7 +85,13 @@ export class ExbertPanel {
       reveal: (uri, range) => this.reveal(uri, range),
       ready: () => this.flush(),
       k: () => this.ctx.k(),
+      offerIndex: () => void this.offerIndex(),
     });
+  }
+
+  private async offerIndex(): Promise<void> {
+    const pick = await vscode.window.showInformationMessage("exBERT: Search needs an index of the corpus folders.", "Index Workspace");
+    if (pick === "Index Workspace") await vscode.commands.executeCommand("exbert.ui.indexWorkspace");
   }
 
   private flush(): void {
