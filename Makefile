@@ -11,7 +11,7 @@ EXT_BUNDLE := $(EXT)/dist/webview.js
 DEMO_TEXT := The Wizard of Oz gave the Scarecrow a brain, but he was wise already.
 DEMO_HTML := exbert-demo.html
 
-.PHONY: setup setup-python setup-extension chromium demo test test-python test-extension bench
+.PHONY: setup setup-python setup-extension chromium demo test test-python test-extension test-vscode bench
 setup: setup-python setup-extension
 setup-python: $(STAMP)
 setup-extension: $(EXT_BUNDLE)
@@ -46,13 +46,17 @@ demo: setup
 	$(BIN)/exbert explain "$(DEMO_TEXT)" --html $(DEMO_HTML)
 	@echo "open $(DEMO_HTML) in a browser to see the panel"
 
-test: test-python test-extension
+test: test-python test-extension test-vscode
 
 test-python: setup-python
 	$(BIN)/python -m pytest
 
 test-extension: setup chromium
 	cd $(EXT) && npm test
+
+# the extension in a real VS Code (code-server 4.100.3, installed once into ~/.cache/exbert-ls)
+test-vscode: setup chromium
+	cd $(EXT) && npm run --silent test:vscode
 
 bench: setup
 	$(BIN)/python bench/bench_forward.py
