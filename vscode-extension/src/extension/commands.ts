@@ -4,6 +4,7 @@ import * as vscode from "vscode";
 import { HEADS_URI, type HeadsDocument } from "./headsDocument";
 import { errorMessage } from "./messages";
 import { ExbertPanel, type PanelContext } from "./panel";
+import type { ViewState } from "../protocol";
 import type { ExbertServer } from "./server";
 import { explainArgs } from "./selection";
 import type { ExbertSettings } from "./settings";
@@ -57,8 +58,11 @@ async function explainSelection(ctx: CommandContext): Promise<void> {
       { location: vscode.ProgressLocation.Window, title: "exBERT: Running the model…" },
       () => server.explain(explainArgs(editor.document, selection)),
     );
-    const layer = ctx.settings().defaultLayer;
-    ExbertPanel.show(ctx, result, layer !== null && layer > 0 ? { layer } : undefined); // the panel shows L1..L{L}
+    const { defaultLayer: layer, model } = ctx.settings();
+    const view: Partial<ViewState> = layer !== null && layer > 0 ? { layer } : {}; // the panel shows L1..L{L}
+    // another model tokenises differently: a kept position would select another word
+    if (ExbertPanel.current?.model !== model) Object.assign(view, { selected: null, heads: [] });
+    ExbertPanel.show(ctx, result, Object.keys(view).length ? view : undefined).model = model;
   } catch (error) {
     void vscode.window.showErrorMessage(`exBERT: ${errorMessage(error)}`);
   }

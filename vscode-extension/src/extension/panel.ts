@@ -20,6 +20,8 @@ export class ExbertPanel {
   private readonly disposables: vscode.Disposable[] = [];
   private pending: HostToWebview[] = [];
   private ready = false;
+  /** The model of the last explain shown (undefined after a reload). */
+  model: string | undefined;
 
   static show(ctx: PanelContext, result: ExplainResult, view?: Partial<ViewState>): ExbertPanel {
     const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.One;

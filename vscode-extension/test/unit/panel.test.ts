@@ -136,7 +136,10 @@ describe("commands", () => {
     assert.deepEqual(sent, [["exbert.explain", { format: "msgpack", uri: "file:///ws/notes.txt", range: { start: { line: 0, character: 4 }, end: { line: 0, character: 11 } } }]]);
     const webview = (mock.panels[0] as FakePanel).webview;
     webview.receive({ type: "ready" });
-    assert.deepEqual((webview.posted[0] as { view: unknown }).view, { layer: 2 });
+    // a first explain (no model shown yet) starts with no selection
+    assert.deepEqual((webview.posted[0] as { view: unknown }).view, { layer: 2, selected: null, heads: [] });
+    await mock.commands.get(COMMANDS.explain)?.(); // same model again: the selection is kept
+    assert.deepEqual((webview.posted[1] as { view: unknown }).view, { layer: 2 });
   });
 
   it("uses the cursor's line when nothing is selected, and refuses blank lines", async () => {
