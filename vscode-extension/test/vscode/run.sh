@@ -9,6 +9,7 @@ REPO=$(dirname "$EXT")
 PYTHON=${EXBERT_PYTHON:-$REPO/.venv/bin/python}
 [ -x "$PYTHON" ] || { echo "test:vscode skipped: no $PYTHON (make setup)"; exit 0; }
 T0=$(date +%s)
+export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}"   # this checkout's exbert_ls, inherited by exbert-ls
 CS=$(bash "$EXT/test/vscode/install-code-server.sh" | tail -1)
 echo "[test:vscode] code-server ready in $(( $(date +%s) - T0 )) s: $CS"
 cd "$EXT" && npm run --silent build && npx vsce package --no-dependencies --out "${TMPDIR:-/tmp}/exbert-ls-e2e.vsix" >/dev/null
