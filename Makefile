@@ -12,7 +12,7 @@ EXT_BUNDLE := exbert_ls/webview/webview.js
 DEMO_TEXT := The Wizard of Oz gave the Scarecrow a brain, but he was wise already.
 DEMO_HTML := exbert-demo.html
 
-.PHONY: setup setup-python setup-extension chromium demo test check test-python test-extension bench bench-smoke
+.PHONY: setup setup-python setup-extension chromium demo test check test-python test-extension test-vscode bench bench-smoke
 setup: setup-python setup-extension
 setup-python: $(STAMP)
 setup-extension: $(EXT_BUNDLE)
@@ -47,7 +47,7 @@ demo: setup
 	$(BIN)/exbert explain "$(DEMO_TEXT)" --html $(DEMO_HTML)
 	@echo "open $(DEMO_HTML) in a browser to see the panel"
 
-test: check test-python test-extension
+test: check test-python test-extension test-vscode
 
 # Static checks (seconds each; config in pyproject.toml): lint, format, types.
 check: setup-python
@@ -61,6 +61,10 @@ test-python: setup-python setup-extension
 
 test-extension: setup chromium
 	cd $(EXT) && npm test
+
+# the extension in a real VS Code (code-server 4.100.3, installed once into ~/.cache/exbert-ls)
+test-vscode: setup chromium
+	cd $(EXT) && npm run --silent test:vscode
 
 bench: setup
 	$(BIN)/python bench/bench_forward.py

@@ -144,8 +144,9 @@ def _tooltip(state: ServerState, db: Any, sentence_text: str, word: Span) -> str
             target_text = sentence_text[target.start : target.end] or target.text
             distance = int(pick.target - rows[0]) if pick.target < rows[0] else int(pick.target - rows[-1])
             corpus = summaries.get((pick.layer, pick.head), "")
+            # a no-break space: VS Code's hover table would wrap "L1 H2" onto two lines
             lines.append(
-                f"| L{pick.layer} H{pick.head} | `{target_text}` ({distance:+d}) | {pick.weight:.2f} | {_cell(corpus)} |"
+                f"| L{pick.layer}\u00a0H{pick.head} | `{target_text}`\u00a0({distance:+d}) | {pick.weight:.2f} | {_cell(corpus)} |"
             )
     else:
         lines.append("_no other token to attend to in this sentence_")

@@ -24,7 +24,7 @@ export function pythonFor(settings: ExbertSettings): PythonChoice {
 
 export function createClient(settings: ExbertSettings, output: vscode.LogOutputChannel): LanguageClient {
   const python = pythonFor(settings);
-  output.appendLine(`exBERT: starting ${python.command} -m exbert_ls.server (${python.source})`);
+  output.info(`Starting ${python.command} -m exbert_ls.server (${python.source})`);
   const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   const run = { command: python.command, args: ["-m", "exbert_ls.server"], options: cwd ? { cwd } : {} };
   const serverOptions: ServerOptions = { run, debug: { ...run, args: [...run.args, "--log-level", "DEBUG"] } };

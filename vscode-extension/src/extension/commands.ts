@@ -1,9 +1,10 @@
 // The UI commands the extension contributes (the server's own exbert.* commands are registered
 // by the language client; these are named exbert.ui.* to stay apart from them).
 import * as vscode from "vscode";
-import { headsMarkdown } from "./headsMarkdown";
+import { HEADS_URI, type HeadsDocument } from "./headsDocument";
 import { errorMessage } from "./messages";
 import { ExbertPanel, type PanelContext } from "./panel";
+import type { ViewState } from "../protocol";
 import type { ExbertServer } from "./server";
 import { explainArgs } from "./selection";
 import type { ExbertSettings } from "./settings";
@@ -18,11 +19,28 @@ export const COMMANDS = {
 export interface CommandContext extends PanelContext {
   settings(): ExbertSettings;
   refreshStatus(): void;
+  heads: HeadsDocument;
+}
+
+/** Absolute paths in a server message shown relative to the workspace (shorter, no home dir). */
+export function relativePaths(text: string, folders: readonly string[]): string {
+  let out = text;
+  for (const folder of folders) out = out.split(`${folder.replace(/\/+$/, "")}/`).join("").split(folder).join(".");
+  return out;
+}
+
+const folderPaths = () => (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+
+/** `exbert.corpusFolders` as absolute paths (undefined: the server indexes the whole workspace). */
+export function corpusPaths(corpusFolders: readonly string[], root: string | undefined): string[] | undefined {
+  const given = corpusFolders.map((f) => f.trim()).filter(Boolean);
+  if (!given.length) return undefined;
+  return given.map((f) => (f.startsWith("/") || !root ? f : `${root.replace(/\/+$/, "")}/${f}`));
 }
 
 function need(ctx: CommandContext): ExbertServer | undefined {
   const server = ctx.server();
-  if (!server) void vscode.window.showErrorMessage("exBERT: the language server is not running (see the exBERT output).");
+  if (!server) void vscode.window.showErrorMessage("exBERT: The language server is not running (see the exBERT output).");
   return server;
 }
 
@@ -32,16 +50,19 @@ async function explainSelection(ctx: CommandContext): Promise<void> {
   if (!editor || !server) return;
   const selection = editor.selection.isEmpty ? editor.document.lineAt(editor.selection.active.line).range : editor.selection;
   if (editor.document.getText(selection).trim() === "") {
-    void vscode.window.showWarningMessage("exBERT: select some text (or put the cursor on a non-empty line) first.");
+    void vscode.window.showWarningMessage("exBERT: Select some text (or put the cursor on a non-empty line) first.");
     return;
   }
   try {
     const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: "exBERT: running the model…" },
+      { location: vscode.ProgressLocation.Window, title: "exBERT: Running the model…" },
       () => server.explain(explainArgs(editor.document, selection)),
     );
-    const layer = ctx.settings().defaultLayer;
-    ExbertPanel.show(ctx, result, layer !== null && layer > 0 ? { layer } : undefined); // the panel shows L1..L{L}
+    const { defaultLayer: layer, model } = ctx.settings();
+    const view: Partial<ViewState> = layer !== null && layer > 0 ? { layer } : {}; // the panel shows L1..L{L}
+    // another model tokenises differently: a kept position would select another word
+    if (ExbertPanel.current?.model !== model) Object.assign(view, { selected: null, heads: [] });
+    ExbertPanel.show(ctx, result, Object.keys(view).length ? view : undefined).model = model;
   } catch (error) {
     void vscode.window.showErrorMessage(`exBERT: ${errorMessage(error)}`);
   }
@@ -51,10 +72,11 @@ async function indexWorkspace(ctx: CommandContext): Promise<void> {
   const server = need(ctx);
   if (!server) return;
   try {
-    const report = await server.indexWorkspace();
-    void vscode.window.showInformationMessage(`exBERT: ${report.cancelled ? "indexing cancelled" : "indexed"}: ${report.summary}`);
+    const report = await server.indexWorkspace(corpusPaths(ctx.settings().corpusFolders, folderPaths()[0]));
+    const summary = relativePaths(report.summary, folderPaths());
+    void vscode.window.showInformationMessage(`exBERT: ${report.cancelled ? "Indexing cancelled" : "Indexed"}: ${summary}`);
   } catch (error) {
-    void vscode.window.showErrorMessage(`exBERT: indexing failed: ${errorMessage(error)}`);
+    void vscode.window.showErrorMessage(`exBERT: Indexing failed: ${relativePaths(errorMessage(error), folderPaths())}`);
   } finally {
     ctx.refreshStatus();
   }
@@ -64,11 +86,11 @@ async function showHeadSummaries(ctx: CommandContext): Promise<void> {
   const server = need(ctx);
   if (!server) return;
   try {
-    const payload = await server.headSummary();
-    const doc = await vscode.workspace.openTextDocument({ language: "markdown", content: headsMarkdown(payload) });
-    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true });
+    ctx.heads.set(await server.headSummary());
+    // a read-only virtual document, rendered: nothing to save when it is closed
+    await vscode.commands.executeCommand("markdown.showPreviewToSide", HEADS_URI());
   } catch (error) {
-    void vscode.window.showErrorMessage(`exBERT: head summaries: ${errorMessage(error)}`);
+    void vscode.window.showErrorMessage(`exBERT: Head summaries failed: ${relativePaths(errorMessage(error), folderPaths())}`);
   }
 }
 
@@ -80,11 +102,16 @@ async function selectModel(ctx: CommandContext): Promise<void> {
     { label: "Other…", description: "a local model directory or a hub id" },
   ];
   for (const item of items) if (item.value === current) item.detail = "current";
-  const pick = await vscode.window.showQuickPick(items, { title: "exBERT: model", placeHolder: `current: ${current}` });
+  const pick = await vscode.window.showQuickPick(items, { title: "exBERT: Select Model", placeHolder: `current: ${current}` });
   if (!pick) return;
-  const value = pick.value ?? (await vscode.window.showInputBox({ title: "exBERT: model directory or hub id", value: current }));
+  const value = pick.value ?? (await vscode.window.showInputBox({ title: "exBERT: Model Directory or Hub Id", value: current }));
   if (!value) return;
-  await vscode.workspace.getConfiguration("exbert").update("model", value, vscode.ConfigurationTarget.Workspace);
+  const folder = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await vscode.workspace.getConfiguration("exbert").update("model", value, folder);
+  // say where it went: the workspace's .vscode/settings.json is a file the user may commit
+  void vscode.window.showInformationMessage(
+    `exBERT: Model set to ${value} in the ${folder === vscode.ConfigurationTarget.Workspace ? "workspace settings (.vscode/settings.json)" : "user settings"}.`,
+  );
   ctx.refreshStatus();
 }
 

@@ -3,6 +3,7 @@ import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
 import { commandSender, createClient, routeServerProgress } from "./client";
 import { COMMANDS, registerCommands } from "./commands";
+import { HeadsDocument } from "./headsDocument";
 import { errorMessage } from "./messages";
 import { ExbertPanel, PANEL_TYPE } from "./panel";
 import { ExbertServer, type StatusResult } from "./server";
@@ -29,9 +30,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }
     server.status().then((s) => ((status = s), (failure = null), paint()), (e) => ((failure = errorMessage(e)), paint()));
   };
-  const ctx = { extensionUri: context.extensionUri, server: () => server, k: () => settings().k, settings, refreshStatus };
+  const heads = new HeadsDocument();
+  const ctx = { extensionUri: context.extensionUri, server: () => server, k: () => settings().k, settings, refreshStatus, heads };
 
   const start = async () => {
+    if (!vscode.workspace.isTrusted) {
+      // Restricted Mode: no interpreter runs until the user trusts the workspace
+      failure = "Restricted Mode: trust the workspace to start exbert-ls.";
+      paint();
+      return;
+    }
     failure = null;
     paint();
     client = createClient(settings(), output);
@@ -42,16 +50,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       refreshStatus();
     } catch (error) {
       server = undefined;
-      failure = `could not start exbert-ls: ${errorMessage(error)}. Set exbert.pythonPath to a Python with exbert-ls installed.`;
+      failure = `Could not start exbert-ls: ${errorMessage(error)}. Set exbert.pythonPath to a Python with exbert-ls installed.`;
       paint();
-      output.appendLine(failure);
+      output.error(failure);
     }
   };
 
   context.subscriptions.push(
     output,
     item,
+    heads.register(),
     ...registerCommands(ctx),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void start()),
     vscode.window.registerWebviewPanelSerializer(PANEL_TYPE, {
       deserializeWebviewPanel: async (panel) => void ExbertPanel.revive(panel, ctx),
     }),

@@ -13,7 +13,12 @@ export interface MessageDeps {
   reveal(uri: string, range: DocRange): Promise<void>;
   ready(): void;
   k(): number;
+  /** Offer "exBERT: Index Workspace" when a search needs an index (optional: tests omit it). */
+  offerIndex?(): void;
 }
+
+/** The server's words for "there is no index yet" (EmptyIndexError, a missing database). */
+export const NEEDS_INDEX = /no index|EmptyIndexError|index has no rows|exbert index|does not exist/i;
 
 export function errorMessage(error: unknown): string {
   if (error && typeof error === "object" && "message" in error) return String((error as { message: unknown }).message);
@@ -30,7 +35,13 @@ export async function handleWebviewMessage(message: WebviewToHost, deps: Message
         const result = await deps.server.search({ k: deps.k(), ...message.args });
         deps.post({ type: "search", requestId: message.requestId, result });
       } catch (error) {
-        deps.post({ type: "error", requestId: message.requestId, message: `Search failed: ${errorMessage(error)}` });
+        const text = errorMessage(error);
+        if (NEEDS_INDEX.test(text) && deps.offerIndex) {
+          deps.offerIndex();
+          deps.post({ type: "error", requestId: message.requestId, message: "No index yet: run exBERT: Index Workspace, then click the token again." });
+        } else {
+          deps.post({ type: "error", requestId: message.requestId, message: `Search failed: ${text}` });
+        }
       }
       return;
     case "mask":

@@ -20,6 +20,8 @@ export class ExbertPanel {
   private readonly disposables: vscode.Disposable[] = [];
   private pending: HostToWebview[] = [];
   private ready = false;
+  /** The model of the last explain shown (undefined after a reload). */
+  model: string | undefined;
 
   static show(ctx: PanelContext, result: ExplainResult, view?: Partial<ViewState>): ExbertPanel {
     const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.One;
@@ -85,7 +87,13 @@ export class ExbertPanel {
       reveal: (uri, range) => this.reveal(uri, range),
       ready: () => this.flush(),
       k: () => this.ctx.k(),
+      offerIndex: () => void this.offerIndex(),
     });
+  }
+
+  private async offerIndex(): Promise<void> {
+    const pick = await vscode.window.showInformationMessage("exBERT: Search needs an index of the corpus folders.", "Index Workspace");
+    if (pick === "Index Workspace") await vscode.commands.executeCommand("exbert.ui.indexWorkspace");
   }
 
   private flush(): void {

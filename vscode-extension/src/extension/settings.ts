@@ -6,6 +6,7 @@ export interface ExbertSettings {
   defaultLayer: number | null; // null: the middle layer (the server's default)
   k: number;
   hover: boolean;
+  corpusFolders: string[]; // workspace-relative; empty: the whole workspace
 }
 
 export interface ConfigurationLike {
@@ -21,6 +22,7 @@ export function readSettings(config: ConfigurationLike): ExbertSettings {
     defaultLayer: typeof layer === "number" && Number.isInteger(layer) && layer >= 0 ? layer : null,
     k: Math.max(1, Math.min(1000, config.get<number>("k") ?? 50)),
     hover: config.get<boolean>("hover") ?? true,
+    corpusFolders: (config.get<unknown[]>("corpusFolders") ?? []).filter((f): f is string => typeof f === "string"),
   };
 }
 

@@ -11,7 +11,11 @@ export function describeStatus(status: StatusResult | null, indexing: string | n
   if (!status) return { text: "$(loading~spin) exBERT", tooltip: "exBERT: starting the language server…" };
   const db = status.database;
   const rows = db.open && db.rows !== null ? `${db.rows.toLocaleString("en-US")} rows` : "no index";
-  if (indexing !== null) return { text: `$(sync~spin) exBERT ${status.model} · indexing ${indexing}`, tooltip: `Indexing into ${db.uri ?? "?"}` };
+  // short while indexing: the file being read goes to the tooltip, the bar keeps a percentage
+  if (indexing !== null) {
+    const pct = /\d+ ?%/.exec(indexing)?.[0];
+    return { text: `$(sync~spin) exBERT · Indexing${pct ? ` ${pct.replace(" ", "")}` : "…"}`, tooltip: `Indexing into ${db.uri ?? "?"}: ${indexing}` };
+  }
   const tooltip = [
     `Model: ${status.model}${status.model_loaded ? "" : " (loads on first use)"}`,
     `Corpus: ${db.uri ?? "no location"}${db.open ? ` · ${db.documents ?? 0} documents · ${rows}` : ""}`,

@@ -182,7 +182,9 @@ export const mock = {
   statusItems: [] as { text: string; tooltip: unknown }[],
   shown: [] as { target: unknown; options: unknown }[],
   revealed: [] as Range[],
+  executed: [] as unknown[][],
   reset(): void {
+    this.executed.length = 0;
     this.panels.length = 0;
     this.messages.length = 0;
     this.written.clear();
@@ -270,6 +272,10 @@ export const env = { language: "en", appName: "mock", machineId: "mock", session
 
 export const workspace = {
   workspaceFolders: undefined as unknown,
+  isTrusted: true,
+  onDidGrantWorkspaceTrust: noEvent,
+  registerTextDocumentContentProvider: () => disposable(),
+  asRelativePath: (target: string | Uri) => (typeof target === "string" ? target : target.fsPath),
   textDocuments: [] as unknown[],
   notebookDocuments: [] as unknown[],
   onDidChangeConfiguration: noEvent,
@@ -309,6 +315,10 @@ export const workspace = {
 };
 
 export const commands = {
+  async executeCommand(id: string, ...args: unknown[]): Promise<unknown> {
+    mock.executed.push([id, ...args]);
+    return mock.commands.get(id)?.(...args);
+  },
   registerCommand(id: string, fn: (...args: unknown[]) => unknown): Disposable {
     mock.commands.set(id, fn);
     return disposable(() => mock.commands.delete(id));

@@ -33,19 +33,21 @@ describe("vsce package", function () {
     const vsce = path.join(EXT_ROOT, "node_modules", "@vscode", "vsce", "vsce");
     const version = execFileSync(process.execPath, [vsce, "--version"], { cwd: EXT_ROOT, encoding: "utf8" }).trim();
     assert.match(version, /^3\.9\./);
-    execFileSync(process.execPath, [vsce, "package", "--no-dependencies", "--allow-missing-repository", "--out", vsix], {
+    const out = execFileSync(process.execPath, [vsce, "package", "--no-dependencies", "--out", vsix], {
       cwd: EXT_ROOT,
+      encoding: "utf8",
       stdio: "pipe",
       env: { ...process.env, npm_config_offline: "true" },
     });
+    assert.doesNotMatch(out, /WARNING/i, out);
     const entries = zipEntries(readFileSync(vsix));
     const names = entries.map((e) => e.name).sort();
-    for (const required of ["extension/package.json", "extension/dist/extension.js", "extension/dist/webview.js", "extension/dist/webview.css", "extension/readme.md"]) {
+    for (const required of ["extension/package.json", "extension/dist/extension.js", "extension/dist/webview.js", "extension/dist/webview.css", "extension/readme.md", "extension/changelog.md", "extension/images/icon.png"]) {
       assert.ok(names.includes(required), `${required} missing from ${names.join(", ")}`);
     }
     const unwanted = names.filter((n) => /node_modules|\/src\/|\/test\/|fixtures|\.map$|\.ts$|tsconfig|esbuild/.test(n));
     assert.deepEqual(unwanted, []);
-    assert.ok(names.length <= 12, `unexpected files: ${names.join(", ")}`);
+    assert.ok(names.length <= 14, `unexpected files: ${names.join(", ")}`);
     assert.ok(statSync(vsix).size < 1_000_000, `the .vsix is ${statSync(vsix).size} bytes`);
 
     const manifest = JSON.parse(readFileSync(path.join(EXT_ROOT, "package.json"), "utf8"));
@@ -53,6 +55,17 @@ describe("vsce package", function () {
     const titles = manifest.contributes.commands.map((c: { category: string; title: string }) => `${c.category}: ${c.title}`);
     assert.deepEqual(titles, ["exBERT: Explain", "exBERT: Index Workspace", "exBERT: Show Head Summaries", "exBERT: Select Model"]);
     const settings = Object.keys(manifest.contributes.configuration.properties).sort();
-    assert.deepEqual(settings, ["exbert.databasePath", "exbert.defaultLayer", "exbert.hover", "exbert.k", "exbert.model", "exbert.pythonPath"]);
+    assert.deepEqual(settings, ["exbert.corpusFolders", "exbert.databasePath", "exbert.defaultLayer", "exbert.hover", "exbert.k", "exbert.model", "exbert.pythonPath"]);
+    // Restricted Mode: the interpreter comes from machine settings only (a workspace cannot choose it)
+    assert.equal(manifest.contributes.configuration.properties["exbert.pythonPath"].scope, "machine");
+    assert.equal(manifest.capabilities.untrustedWorkspaces.supported, "limited");
+    assert.equal(manifest.contributes.configurationDefaults["files.exclude"]["**/.exbert"], true);
+    for (const field of ["repository", "license", "icon"]) assert.ok(manifest[field], `package.json has no ${field}`);
+  });
+});
+
+describe("README settings table", () => {
+  it("is generated from package.json and current", () => {
+    execFileSync(process.execPath, [path.join(EXT_ROOT, "test", "vscode", "settings-table.mjs"), "--check"], { cwd: EXT_ROOT, stdio: "pipe" });
   });
 });

@@ -83,7 +83,7 @@ describe("extension activation with the real exbert-ls (vscode mocked)", functio
     assert.ok(failed.type === "error" && failed.requestId === 1, JSON.stringify(failed));
 
     await mock.commands.get(COMMANDS.index)?.();
-    assert.match(mock.messages.at(-1)?.text ?? "", /exBERT: indexed/);
+    assert.match(mock.messages.at(-1)?.text ?? "", /exBERT: Indexed/);
     // the server's work-done progress became a cancellable notification with percentages
     const indexing = mock.progress.find((p) => (p.options as { location: number }).location === vscode.ProgressLocation.Notification);
     assert.ok(indexing, JSON.stringify(mock.progress.map((p) => p.options)));

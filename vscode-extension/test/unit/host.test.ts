@@ -119,7 +119,7 @@ describe("settings", () => {
   it("reads and bounds settings, and sends the server nulls for unset values", () => {
     const values: Record<string, unknown> = { model: "", k: 5000, defaultLayer: -2, hover: false };
     const s = readSettings({ get: <T>(key: string) => values[key] as T });
-    assert.deepEqual(s, { pythonPath: "", model: "minilm", databasePath: "", defaultLayer: null, k: 1000, hover: false });
+    assert.deepEqual(s, { pythonPath: "", model: "minilm", databasePath: "", defaultLayer: null, k: 1000, hover: false, corpusFolders: [] });
     assert.equal(readSettings({ get: <T>(key: string) => (key === "defaultLayer" ? 0 : undefined) as T }).defaultLayer, 0, "0 = the embeddings");
     assert.equal(readSettings({ get: <T>(key: string) => (key === "defaultLayer" ? 3 : undefined) as T }).defaultLayer, 3);
     assert.deepEqual(serverSettings(s), { model: "minilm", databasePath: null, defaultLayer: null, k: 1000, hover: false });
@@ -139,7 +139,7 @@ describe("status bar", () => {
   };
   it("shows the model and corpus rows, indexing progress, or the failure", () => {
     assert.equal(describeStatus(status, null, null).text, "$(telescope) exBERT minilm · 12,345 rows");
-    assert.match(describeStatus(status, "40 %", null).text, /indexing 40 %/);
+    assert.match(describeStatus(status, "40 %", null).text, /Indexing 40%/);
     assert.match(describeStatus({ ...status, database: { ...status.database, open: false, rows: null } }, null, null).text, /no index/);
     assert.match(describeStatus(null, null, "could not start").tooltip, /could not start/);
   });

@@ -2,6 +2,7 @@
 import * as assert from "node:assert/strict";
 import * as vscode from "vscode";
 import { COMMANDS, registerCommands, type CommandContext } from "../../src/extension/commands";
+import { HeadsDocument } from "../../src/extension/headsDocument";
 import { ExbertPanel, PANEL_TYPE } from "../../src/extension/panel";
 import { ExbertServer } from "../../src/extension/server";
 import { DEFAULT_VIEW } from "../../src/protocol";
@@ -22,7 +23,8 @@ function context(sent: [string, unknown][] = [], fail?: string): CommandContext 
     extensionUri: vscode.Uri.file(EXT_ROOT),
     server: () => server,
     k: () => 11,
-    settings: () => ({ pythonPath: "", model: "minilm", databasePath: "", defaultLayer: 2, k: 11, hover: true }),
+    settings: () => ({ pythonPath: "", model: "minilm", databasePath: "", defaultLayer: 2, k: 11, hover: true, corpusFolders: [] }),
+    heads: new HeadsDocument(),
     refreshStatus: () => undefined,
   };
 }
@@ -134,7 +136,10 @@ describe("commands", () => {
     assert.deepEqual(sent, [["exbert.explain", { format: "msgpack", uri: "file:///ws/notes.txt", range: { start: { line: 0, character: 4 }, end: { line: 0, character: 11 } } }]]);
     const webview = (mock.panels[0] as FakePanel).webview;
     webview.receive({ type: "ready" });
-    assert.deepEqual((webview.posted[0] as { view: unknown }).view, { layer: 2 });
+    // a first explain (no model shown yet) starts with no selection
+    assert.deepEqual((webview.posted[0] as { view: unknown }).view, { layer: 2, selected: null, heads: [] });
+    await mock.commands.get(COMMANDS.explain)?.(); // same model again: the selection is kept
+    assert.deepEqual((webview.posted[1] as { view: unknown }).view, { layer: 2 });
   });
 
   it("uses the cursor's line when nothing is selected, and refuses blank lines", async () => {
@@ -152,16 +157,19 @@ describe("commands", () => {
     await mock.commands.get(COMMANDS.explain)?.();
     await mock.commands.get(COMMANDS.index)?.();
     assert.deepEqual(mock.messages.map((m) => m.level), ["error", "error"]);
-    assert.match(mock.messages[1].text, /indexing failed: IndexMismatchError/);
+    assert.match(mock.messages[1].text, /Indexing failed: IndexMismatchError/);
   });
 
-  it("selects a model into the workspace settings and opens head summaries as Markdown", async () => {
-    registerCommands(context());
+  it("selects a model into the workspace settings, says so, and opens head summaries read-only", async () => {
+    const ctx = context();
+    registerCommands(ctx);
     mock.quickPick = { label: "smollm2", value: "smollm2" };
     await mock.commands.get(COMMANDS.model)?.();
     assert.deepEqual(mock.configUpdates, [["exbert.model", "smollm2"]]);
     await mock.commands.get(COMMANDS.heads)?.();
-    assert.equal(mock.documents[0].language, "markdown");
-    assert.match(mock.documents[0].content ?? "", /# exBERT head summaries/);
+    assert.match(mock.messages.at(-1)?.text ?? "", /Model set to smollm2 in the user settings/); // no folder is open here
+    assert.equal(mock.documents.length, 0, "no untitled document");
+    assert.equal(mock.executed.at(-1)?.[0], "markdown.showPreviewToSide");
+    assert.match(ctx.heads.provideTextDocumentContent(), /# exBERT head summaries/);
   });
 });
