@@ -32,6 +32,7 @@ from exbert_ls.store.schema import (
     tokenizer_id,
     tokens_schema,
 )
+from exbert_ls.store.storage import storage_options
 
 if TYPE_CHECKING:  # torch stays unloaded: opening a database for reading needs no model
     from exbert_ls.model.runner import ModelRunner
@@ -56,7 +57,7 @@ def sql_list(values: Iterable[str]) -> str:
 
 def _connect(uri: str) -> Any:
     # Every read checks for commits by other processes: a server reads while the CLI writes.
-    return lancedb.connect(uri, read_consistency_interval=timedelta(0))
+    return lancedb.connect(uri, read_consistency_interval=timedelta(0), storage_options=storage_options(uri) or None)
 
 
 class CorpusDB:
