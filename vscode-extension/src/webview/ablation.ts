@@ -4,15 +4,9 @@
 // panel owns where it appears.
 import { clear, el } from "./dom";
 
-export interface AblationScan {
-  model: string;
-  mode: string;
-  loss: number;
-  delta_loss: number[][];
-  seconds: number;
-  forwards: number;
-  cached: boolean;
-}
+import type { AblationScan } from "../generated/payloads";
+
+export type { AblationScan };
 
 /** Symmetric colour scale bound: the largest |Δ loss| (at least 1e-6, so an all-zero grid is blank). */
 export function scanBound(scan: AblationScan): number {

@@ -5,22 +5,9 @@
 // Registration in the panel's app/toolbar is the panel's; this module only renders.
 import { clear, el, percent } from "./dom";
 
-export interface LensPosition {
-  position: number;
-  token: string;
-  target: string | null;
-  top_tokens: string[][];
-  top_probabilities: number[][];
-  target_probability: number[] | null;
-}
+import type { LensPosition, LensResult } from "../generated/payloads";
 
-export interface LensResult {
-  model: string;
-  tokens: string[];
-  head: string;
-  k: number;
-  positions: LensPosition[];
-}
+export type { LensPosition, LensResult };
 
 export interface LensCell {
   layer: number;
