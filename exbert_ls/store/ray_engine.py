@@ -40,11 +40,13 @@ from exbert_ls.annotate.words import SpacyAnnotator
 from exbert_ls.errors import ExbertError, IndexMismatchError, InvalidInputError
 from exbert_ls.model.runner import ModelRunner
 from exbert_ls.store.conllu import conllu_sentences
+from exbert_ls.store.db import DocState
 from exbert_ls.store.indexer import BATCH_TOKENS, POOL_CHARS, ProgressCallback, _Doc, _index_locked, _Run
 from exbert_ls.store.report import IndexConfig, IndexReport
 from exbert_ls.store.rows import RowBuffer, SentenceKey
 from exbert_ls.store.schema import IndexMeta
 from exbert_ls.store.segment import Sentence, chunks, fit, spacy_sentences
+from exbert_ls.store.sources import Source
 from exbert_ls.summarize.heads import HeadStats, sentence_head_stats
 
 POLL_S = 0.25
@@ -59,9 +61,9 @@ class RayOptions:
     Attributes
     ----------
     address:
-        A running cluster (``ray start --head`` prints it; ``auto`` finds a local one). ``None``:
-        use the connection this process already has, else start a private local cluster for
-        the run and stop it afterwards.
+        A running cluster (``ray start --head`` prints it; ``auto``: ``$RAY_ADDRESS`` or the
+        cluster started on this machine). ``None``: the connection this process already has,
+        else a private local cluster started for the run and stopped afterwards.
     workers:
         Model actors. ``None``: one per GPU, else one.
     worker_cpus:
@@ -96,7 +98,13 @@ def index_with_ray(
     options = options or RayOptions()
     started = False
     if not ray.is_initialized():
-        ray.init(address=options.address, include_dashboard=False, log_to_driver=False)
+        cpus = None
+        if options.address is None:
+            # a private cluster: the CPU actors must leave a logical CPU for the annotation tasks,
+            # or Ray Data waits for one forever (GUIDE §8); oversubscribing logical CPUs is fine
+            cpus = max(os.cpu_count() or 1, (options.workers or 1) * options.worker_cpus + 1)
+        address = options.address or "local"  # never joins a cluster by surprise ($RAY_ADDRESS: --address auto)
+        ray.init(address=address, num_cpus=cpus, include_dashboard=False, log_to_driver=False)
         started = True
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
@@ -205,7 +213,7 @@ class _RayRun(_Run):
         self.tables: list[tuple[pa.Table, pa.Table]] = []
         self.table_tokens = 0
 
-    def index(self, sources: list[Any], known: dict[str, Any]) -> None:
+    def index(self, sources: list[Source], known: dict[str, DocState]) -> None:
         import ray
         from ray.util import ActorPool
 
