@@ -97,7 +97,9 @@ def settings_from(data: Any, base: Settings | None = None) -> Settings:
 def _option_strings(value: Any) -> dict[str, str]:
     """``{"allow_http": true, "timeout": 30}`` -> strings, as object_store takes them."""
     if not isinstance(value, dict):
-        raise InvalidInputError(f"invalid exbert settings: storageOptions must be an object, got {type(value).__name__}")
+        raise InvalidInputError(
+            f"invalid exbert settings: storageOptions must be an object, got {type(value).__name__}"
+        )
     out: dict[str, str] = {}
     for key, item in value.items():
         if isinstance(item, bool):

@@ -20,9 +20,9 @@ import attrs
 from exbert_ls.annotate.words import SpacyAnnotator, Word
 from exbert_ls.errors import CorpusNotFoundError, IndexMismatchError, PathNotAllowedError
 from exbert_ls.inputs import check_readable_db
-from exbert_ls.store.storage import set_storage_options
 from exbert_ls.server.config import Settings
 from exbert_ls.server.confine import Confinement
+from exbert_ls.store.storage import set_storage_options
 
 if TYPE_CHECKING:
     from exbert_ls.model.activations import Activations

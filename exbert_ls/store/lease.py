@@ -86,8 +86,9 @@ def _store(uri: str) -> Any:
     options = storage_options(uri)
     client = {k: v for k, v in options.items() if k in _CLIENT_KEYS}
     config = {k: v for k, v in options.items() if k not in _CLIENT_KEYS and not k.startswith("ddb")}
+    make: Any = from_url  # its overloads want TypedDicts per scheme; these are plain str -> str
     try:
-        return from_url(url.rstrip("/"), config=config or None, client_options=client or None)  # type: ignore[call-overload]
+        return make(url.rstrip("/"), config=config or None, client_options=client or None)
     except Exception as exc:  # obstore's own error types: an unknown key, a bad URL
         raise LeaseUnavailableError(f"cannot reach {uri} for the writer lease: {exc}") from exc
 
@@ -196,9 +197,11 @@ def try_take(uri: str, store: Any, ttl: float) -> Lease | dict[str, Any]:
     body = _record(ttl, token, started)
     try:
         result = obstore.put(store, LEASE_NAME, body, mode="create")
-        return Lease(uri, store, str(result["e_tag"]), ttl, token, started)
     except AlreadyExistsError:
         pass
+    else:
+        _check_conditions_honoured(uri, store, body)
+        return Lease(uri, store, str(result["e_tag"]), ttl, token, started)
     found = read_lease(store)
     if found is None:  # released and gone between the two calls: try again
         return try_take(uri, store, ttl)
@@ -211,6 +214,22 @@ def try_take(uri: str, store: Any, ttl: float) -> Lease | dict[str, Any]:
         again = read_lease(store)
         return again[0] if again else {}
     return Lease(uri, store, str(result["e_tag"]), ttl, token, started)
+
+
+def _check_conditions_honoured(uri: str, store: Any, body: bytes) -> None:
+    """A store that ignores ``If-None-Match`` would let every writer in: one more create-only
+    put of the lease just created must fail, or the write does not start."""
+    import obstore
+    from obstore.exceptions import AlreadyExistsError, PreconditionError
+
+    try:
+        obstore.put(store, LEASE_NAME, body, mode="create")
+    except (AlreadyExistsError, PreconditionError):
+        return
+    raise LeaseUnavailableError(
+        f"the object store of {uri} ignores conditional puts (If-None-Match), so the writer lease "
+        "cannot keep a second writer out; use a store that honours them (AWS S3, SeaweedFS >= 4.48)"
+    )
 
 
 @contextmanager

@@ -18,9 +18,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))  # lsp_helpers
 
-import weed_server  # noqa: E402
+import weed_server
 
-from exbert_ls.store.storage import current_storage_options, set_storage_options  # noqa: E402
+from exbert_ls.store.storage import current_storage_options, set_storage_options
 
 LEASE_TTL_S = "2"
 _prefixes = itertools.count()

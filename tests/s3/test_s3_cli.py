@@ -91,7 +91,9 @@ def test_index_search_heads_verify_reindex_on_s3(weed: weed_server.WeedServer, s
     assert len(second["unchanged"]) == 2
 
 
-def test_second_writer_is_refused_with_exit_2(weed: weed_server.WeedServer, s3_uri: str, s3_options, tmp_path: Path) -> None:
+def test_second_writer_is_refused_with_exit_2(
+    weed: weed_server.WeedServer, s3_uri: str, s3_options, tmp_path: Path
+) -> None:
     corpus = _corpus(tmp_path / "corpus")
     with writer_lock(s3_uri):  # this process is the writer
         refused = _exbert("index", str(corpus), "--db", s3_uri, "--quiet", *_option_args(weed), env=_env())
@@ -120,7 +122,10 @@ def test_kill_9_mid_index_then_rerun_equals_clean_run(
     command = ["index", str(corpus), "--db", s3_uri, "--quiet", "--batch-size", "4", "--pool-sentences", "8"]
     command += ["--flush-tokens", "100", *_option_args(weed)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "exbert_ls", *command], env=_env(), cwd=ROOT, stdout=subprocess.DEVNULL,
+        [sys.executable, "-m", "exbert_ls", *command],
+        env=_env(),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
     try:

@@ -32,9 +32,8 @@ def test_weed_honours_if_none_match_and_if_match(s3_uri: str, s3_options) -> Non
 
 def test_second_writer_is_refused_naming_the_holder(s3_uri: str, s3_options) -> None:
     with writer_lock(s3_uri):
-        with pytest.raises(WriterBusyError, match=r"is being written by pid \d+ on .*command:"):
-            with writer_lock(s3_uri):
-                pass
+        with pytest.raises(WriterBusyError, match=r"is being written by pid \d+ on .*command:"), writer_lock(s3_uri):
+            pass
         with pytest.raises(WriterBusyError, match="exbert index --wait"):
             probe(s3_uri)
         record, _, _ = lease.read_lease(_store(s3_uri))
