@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from exbert_ls.errors import InvalidInputError, WriterBusyError
-from exbert_ls.store.storage import storage_options
+from exbert_ls.store.storage import storage_options, unreachable
 
 LEASE_NAME = ".writer.lease"
 TTL_ENV = "EXBERT_LEASE_TTL_S"
@@ -109,7 +109,7 @@ def _record(ttl: float, token: str, started: str, *, released: bool = False) -> 
     ).encode()
 
 
-def read_lease(store: Any) -> tuple[dict[str, Any], str | None, datetime] | None:
+def read_lease(store: Any, uri: str = "the object store") -> tuple[dict[str, Any], str | None, datetime] | None:
     """``(record, etag, last_modified)`` of the lease object, None when there is none."""
     import obstore
 
@@ -117,6 +117,8 @@ def read_lease(store: Any) -> tuple[dict[str, Any], str | None, datetime] | None
         got = obstore.get(store, LEASE_NAME)
     except FileNotFoundError:
         return None
+    except Exception as exc:  # obstore's errors for no endpoint, credentials or server
+        raise unreachable(uri, exc) from exc
     meta = got.meta
     try:
         record = json.loads(bytes(got.bytes()))
@@ -166,7 +168,7 @@ class Lease:
             try:
                 self._put(_record(self.ttl, self.token, self.started))
             except PreconditionError:
-                found = read_lease(self.store)
+                found = read_lease(self.store, self.uri)
                 self._lost = found[0] if found else {}
                 print(f"exbert: error: lost the writer lease of {self.uri} to another writer", file=sys.stderr)
                 return
@@ -177,13 +179,18 @@ class Lease:
         self._stop.set()
         self._thread.join()
         if self._lost is not None:
-            raise busy_error(self.uri, self._lost)
+            from exbert_ls.store.lock import describe
+
+            raise WriterBusyError(
+                f"the writer lease of {self.uri!r} was taken over by {describe(self._lost or None)} while this "
+                f"run wrote (it stalled past the lease's {self.ttl:g} s); check with `exbert verify --db {self.uri}`"
+            )
         from obstore.exceptions import PreconditionError
 
         try:
             self._put(_record(self.ttl, self.token, self.started, released=True))
         except PreconditionError:
-            found = read_lease(self.store)
+            found = read_lease(self.store, self.uri)
             raise busy_error(self.uri, found[0] if found else None) from None
 
 
@@ -202,7 +209,7 @@ def try_take(uri: str, store: Any, ttl: float) -> Lease | dict[str, Any]:
     else:
         _check_conditions_honoured(uri, store, body)
         return Lease(uri, store, str(result["e_tag"]), ttl, token, started)
-    found = read_lease(store)
+    found = read_lease(store, uri)
     if found is None:  # released and gone between the two calls: try again
         return try_take(uri, store, ttl)
     record, etag, modified = found
@@ -211,7 +218,7 @@ def try_take(uri: str, store: Any, ttl: float) -> Lease | dict[str, Any]:
     try:
         result = obstore.put(store, LEASE_NAME, body, mode={"e_tag": etag})
     except PreconditionError:  # another writer took the stale lease first
-        again = read_lease(store)
+        again = read_lease(store, uri)
         return again[0] if again else {}
     return Lease(uri, store, str(result["e_tag"]), ttl, token, started)
 
@@ -258,6 +265,6 @@ def lease_lock(uri: str, *, wait: bool = False) -> Iterator[None]:
 def probe_lease(uri: str) -> None:
     """Refuse at once if a live lease is held on ``uri``; takes nothing."""
     store = _store(uri)
-    found = read_lease(store)
+    found = read_lease(store, uri)
     if found is not None and not is_stale(found[0], found[2], lease_ttl()):
         raise busy_error(uri, found[0])

@@ -19,7 +19,7 @@ import argparse
 import os
 from collections.abc import Iterable, Mapping
 
-from exbert_ls.errors import InvalidInputError
+from exbert_ls.errors import CorpusNotFoundError, InvalidInputError
 
 ENDPOINT_ENV = "EXBERT_S3_ENDPOINT"
 OBJECT_SCHEMES = ("s3://", "s3+ddb://", "gs://", "az://")
@@ -28,6 +28,20 @@ _given: dict[str, str] = {}
 
 class StorageOptionError(InvalidInputError):
     """A ``--storage-option`` that is not ``key=value``."""
+
+
+class StoreUnreachableError(CorpusNotFoundError):
+    """An object-store database that cannot be listed (no endpoint, region or credentials, or
+    the server is down): for readers like a missing database, with the store's reason."""
+
+
+def unreachable(uri: str, exc: Exception) -> StoreUnreachableError:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    reason = reason.split(", /")[0][:300]  # drop the Rust source location LanceDB appends
+    return StoreUnreachableError(
+        f"cannot reach the database {uri!r}: {reason}; give the endpoint, region and credentials "
+        f"(${ENDPOINT_ENV}, --storage-option or the AWS_* variables; docs/storage.md)"
+    )
 
 
 def parse_options(items: Iterable[str]) -> dict[str, str]:

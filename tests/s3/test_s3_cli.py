@@ -79,7 +79,8 @@ def test_index_search_heads_verify_reindex_on_s3(weed: weed_server.WeedServer, s
     assert checked.returncode == 0 and "consistent" in checked.stdout, checked.stdout + checked.stderr
 
     unreachable = _exbert("heads", "--db", s3_uri, env=by_options, timeout=120)  # no endpoint, no keys
-    assert unreachable.returncode != 0
+    assert unreachable.returncode == 2 and unreachable.stderr.startswith("exbert: error: cannot reach the database")
+    assert len(unreachable.stderr.strip().splitlines()) == 1, unreachable.stderr
 
     # incremental: one changed, one added, two untouched
     (corpus / "oz.txt").write_text("Aunt Em was the farmer's wife.\n", encoding="utf-8")
