@@ -120,6 +120,10 @@ def start(bucket: str = "exbert", workdir: Path | None = None) -> WeedServer:
         "-s3",
         f"-s3.port={ports['s3']}",
         f"-s3.config={config}",
+        # 4.48 also starts an Iceberg catalog on 8181 and a Lance namespace on 9101, fixed ports:
+        # a second weed on the machine (a parallel session, the bench smoke test) would die on them
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
     ]
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
