@@ -16,6 +16,7 @@ from exbert_ls.inputs import check_length, check_readable_db, check_writable_fil
 from exbert_ls.limits import DEFAULT_K, MAX_K
 from exbert_ls.model.embedded import DEFAULT_MODEL
 from exbert_ls.payloads.codec import to_wire
+from exbert_ls.store.storage import add_storage_argument, apply_storage_arguments
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -145,6 +146,7 @@ def _add_search_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the exbert.search/1 payload")
     p.add_argument("--model", default=None, help="model to run the query with (default: the one that built the index)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    add_storage_argument(p)
     p.set_defaults(handler=cmd_search)
 
     p = sub.add_parser("heads", help="what each head attends to, over the whole indexed corpus")
@@ -153,6 +155,7 @@ def _add_search_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the exbert.heads/1 payload")
     p.add_argument("--markdown", action="store_true", help="print the relation table as Markdown")
     p.add_argument("--all", action="store_true", help="list every relation (default: the 20 with most support)")
+    add_storage_argument(p)
     p.set_defaults(handler=cmd_heads)
 
 
@@ -191,6 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Handler = args.handler
     try:
+        apply_storage_arguments(args)  # --storage-option, for every connection of this process
         return handler(args)
     except ExbertError as exc:
         print(f"exbert: error: {exc}", file=sys.stderr)

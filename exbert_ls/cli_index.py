@@ -14,6 +14,7 @@ from exbert_ls.errors import InvalidInputError
 from exbert_ls.payloads.codec import to_wire
 from exbert_ls.payloads.index import IndexResult
 from exbert_ls.store.report import IndexConfig, IndexProgress
+from exbert_ls.store.storage import add_storage_argument
 
 DEFAULT_DB = os.path.join(".exbert", "index")
 
@@ -52,6 +53,7 @@ def add_index_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     add_engine_arguments(p)
+    add_storage_argument(p)
     p.set_defaults(handler=cmd_index)
 
 

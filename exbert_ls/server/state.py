@@ -22,6 +22,7 @@ from exbert_ls.errors import CorpusNotFoundError, IndexMismatchError, PathNotAll
 from exbert_ls.inputs import check_readable_db
 from exbert_ls.server.config import Settings
 from exbert_ls.server.confine import Confinement
+from exbert_ls.store.storage import set_storage_options
 
 if TYPE_CHECKING:
     from exbert_ls.model.activations import Activations
@@ -86,7 +87,9 @@ class ServerState:
                 self._runners.pop(old.model, None)
                 if "device" in names:
                     self._runners.clear()
-            if {"model", "device", "database_path"} & set(names):
+            if "storage_options" in names:
+                set_storage_options(settings.storage_options)  # every later connection uses them
+            if {"model", "device", "database_path", "storage_options"} & set(names):
                 self._db, self._db_key = None, None
                 self._db_missing_until = 0.0
                 self._hover_runs.clear()

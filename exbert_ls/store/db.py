@@ -32,7 +32,7 @@ from exbert_ls.store.schema import (
     tokenizer_id,
     tokens_schema,
 )
-from exbert_ls.store.storage import storage_options
+from exbert_ls.store.storage import is_object_uri, storage_options, unreachable
 
 if TYPE_CHECKING:  # torch stays unloaded: opening a database for reading needs no model
     from exbert_ls.model.runner import ModelRunner
@@ -57,7 +57,13 @@ def sql_list(values: Iterable[str]) -> str:
 
 def _connect(uri: str) -> Any:
     # Every read checks for commits by other processes: a server reads while the CLI writes.
-    return lancedb.connect(uri, read_consistency_interval=timedelta(0), storage_options=storage_options(uri) or None)
+    options = storage_options(uri) or None
+    try:
+        return lancedb.connect(uri, read_consistency_interval=timedelta(0), storage_options=options)
+    except (RuntimeError, OSError, ValueError) as exc:
+        if is_object_uri(uri):  # connecting resolves the bucket's region: the first request
+            raise unreachable(uri, exc) from exc
+        raise
 
 
 class CorpusDB:
@@ -75,7 +81,7 @@ class CorpusDB:
     def open(cls, uri: str, *, runner: ModelRunner | None = None) -> CorpusDB:
         """Open an existing index. With ``runner``, refuse one built by another model."""
         conn = _connect(uri)
-        if META not in _table_names(conn):
+        if META not in _table_names(conn, uri):
             raise CorpusNotFoundError(f"no corpus index at {uri!r}: run `exbert index --db {uri}` first")
         rows = conn.open_table(META).to_arrow().to_pylist()
         if not rows:
@@ -92,7 +98,7 @@ class CorpusDB:
         The ``meta`` row is written last, so its presence means every table exists.
         """
         conn = _connect(uri)
-        if META in _table_names(conn):
+        if META in _table_names(conn, uri):
             db = cls.open(uri, runner=runner)
             db._record_spacy_model(spacy_model)
             return db
@@ -211,8 +217,13 @@ class CorpusDB:
         return pending
 
 
-def _table_names(conn: Any) -> list[str]:
-    result = conn.list_tables()
+def _table_names(conn: Any, uri: str) -> list[str]:
+    try:
+        result = conn.list_tables()
+    except (RuntimeError, OSError, ValueError) as exc:
+        if is_object_uri(uri):  # the first request to the store: no endpoint, credentials, server...
+            raise unreachable(uri, exc) from exc
+        raise
     names = getattr(result, "tables", result)
     return list(names)
 

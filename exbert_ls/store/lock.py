@@ -6,9 +6,9 @@ is gone and its ``pending`` documents may be recovered. Beside the lock a JSON h
 (host, pid, start time, command) names the holder in the refusal message; it is informative
 only, the flock decides.
 
-Object stores (``s3://``, ``gs://``, ``az://``...) have no OS lock. This version does not take
-a lease there: it warns that concurrent writers are not prevented (see docs/index.md for the
-lease scheme planned and its race window).
+Object stores (``s3://``, ``gs://``, ``az://``...) have no OS lock: there the writer holds a
+lease object in the bucket, taken and renewed with conditional puts (store/lease.py), refused
+with the same WriterBusyError.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import os
 import socket
 import sys
 import time
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -68,11 +67,10 @@ def writer_lock(uri: str, *, wait: bool = False, record: bool = True) -> Iterato
     the same process (a second Index Workspace) is refused too.
     """
     if not is_local(uri):
-        warnings.warn(
-            f"{uri}: object-store databases have no writer lock yet; do not run two writers at once",
-            stacklevel=2,
-        )
-        yield
+        from exbert_ls.store.lease import lease_lock
+
+        with lease_lock(uri, wait=wait):
+            yield
         return
     root = _local_path(uri)
     try:
@@ -101,7 +99,12 @@ def writer_lock(uri: str, *, wait: bool = False, record: bool = True) -> Iterato
 
 def probe(uri: str) -> None:
     """Refuse at once (before loading a model) if another writer holds ``uri``; takes nothing."""
-    if not is_local(uri) or not os.path.exists(os.path.join(_local_path(uri), LOCK_NAME)):
+    if not is_local(uri):
+        from exbert_ls.store.lease import probe_lease
+
+        probe_lease(uri)
+        return
+    if not os.path.exists(os.path.join(_local_path(uri), LOCK_NAME)):
         return
     with writer_lock(uri, record=False):
         pass

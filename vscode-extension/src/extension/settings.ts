@@ -7,6 +7,7 @@ export interface ExbertSettings {
   k: number;
   hover: boolean;
   corpusFolders: string[]; // workspace-relative; empty: the whole workspace
+  storageOptions?: Record<string, string | number | boolean>; // object-store options for an s3:// databasePath
 }
 
 export interface ConfigurationLike {
@@ -23,7 +24,15 @@ export function readSettings(config: ConfigurationLike): ExbertSettings {
     k: Math.max(1, Math.min(1000, config.get<number>("k") ?? 50)),
     hover: config.get<boolean>("hover") ?? true,
     corpusFolders: (config.get<unknown[]>("corpusFolders") ?? []).filter((f): f is string => typeof f === "string"),
+    storageOptions: storageOptionsOf(config.get<unknown>("storageOptions")),
   };
+}
+
+/** Only string, number and boolean values: the server refuses others (docs/storage.md). */
+function storageOptionsOf(value: unknown): Record<string, string | number | boolean> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
+  const kept = Object.entries(value).filter(([, v]) => ["string", "number", "boolean"].includes(typeof v));
+  return Object.fromEntries(kept) as Record<string, string | number | boolean>;
 }
 
 /** What the server's Settings accept (exbert_ls/server/config.py): unset values become null. */
@@ -34,5 +43,6 @@ export function serverSettings(s: ExbertSettings): Record<string, unknown> {
     defaultLayer: s.defaultLayer,
     k: s.k,
     hover: s.hover,
+    storageOptions: s.storageOptions ?? {},
   };
 }

@@ -55,7 +55,7 @@ describe("vsce package", function () {
     const titles = manifest.contributes.commands.map((c: { category: string; title: string }) => `${c.category}: ${c.title}`);
     assert.deepEqual(titles, ["exBERT: Explain", "exBERT: Index Workspace", "exBERT: Show Head Summaries", "exBERT: Select Model"]);
     const settings = Object.keys(manifest.contributes.configuration.properties).sort();
-    assert.deepEqual(settings, ["exbert.allowOutsideWorkspace", "exbert.corpusFolders", "exbert.databasePath", "exbert.defaultLayer", "exbert.hover", "exbert.k", "exbert.model", "exbert.pythonPath"]);
+    assert.deepEqual(settings, ["exbert.allowOutsideWorkspace", "exbert.corpusFolders", "exbert.databasePath", "exbert.defaultLayer", "exbert.hover", "exbert.k", "exbert.model", "exbert.pythonPath", "exbert.storageOptions"]);
     // Restricted Mode: the interpreter comes from machine settings only (a workspace cannot choose it)
     assert.equal(manifest.contributes.configuration.properties["exbert.pythonPath"].scope, "machine");
     assert.equal(manifest.capabilities.untrustedWorkspaces.supported, "limited");

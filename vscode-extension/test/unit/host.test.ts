@@ -119,10 +119,13 @@ describe("settings", () => {
   it("reads and bounds settings, and sends the server nulls for unset values", () => {
     const values: Record<string, unknown> = { model: "", k: 5000, defaultLayer: -2, hover: false };
     const s = readSettings({ get: <T>(key: string) => values[key] as T });
-    assert.deepEqual(s, { pythonPath: "", model: "minilm", databasePath: "", defaultLayer: null, k: 1000, hover: false, corpusFolders: [] });
+    assert.deepEqual(s, { pythonPath: "", model: "minilm", databasePath: "", defaultLayer: null, k: 1000, hover: false, corpusFolders: [], storageOptions: {} });
     assert.equal(readSettings({ get: <T>(key: string) => (key === "defaultLayer" ? 0 : undefined) as T }).defaultLayer, 0, "0 = the embeddings");
     assert.equal(readSettings({ get: <T>(key: string) => (key === "defaultLayer" ? 3 : undefined) as T }).defaultLayer, 3);
-    assert.deepEqual(serverSettings(s), { model: "minilm", databasePath: null, defaultLayer: null, k: 1000, hover: false });
+    assert.deepEqual(serverSettings(s), { model: "minilm", databasePath: null, defaultLayer: null, k: 1000, hover: false, storageOptions: {} });
+    const opts = { storageOptions: { aws_endpoint: "http://127.0.0.1:8333", allow_http: true, nested: { no: 1 } } };
+    const withOptions = readSettings({ get: <T>(key: string) => (opts as Record<string, unknown>)[key] as T });
+    assert.deepEqual(serverSettings(withOptions).storageOptions, { aws_endpoint: "http://127.0.0.1:8333", allow_http: true });
   });
 });
 
