@@ -25,7 +25,6 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-import attrs
 import numpy as np
 
 from exbert_ls.errors import StaleIndexError
