@@ -295,7 +295,7 @@ describe("panel in chromium (VS Code host stubbed)", function () {
     await page.waitForSelector("table.head-summaries tbody tr");
     assert.equal(await page.locator("table.head-summaries tbody tr").count(), 1);
     const cells = await page.locator("table.head-summaries tbody tr td").allTextContents();
-    assert.deepEqual(cells.slice(5), ["det", "dependent->head", "80 %", "50 %", "+1", ((0.8 - 0.5) / Math.sqrt(0.25 / 40)).toFixed(1), "40"]);
+    assert.deepEqual(cells.slice(5), ["det", "dependent->head", "80 %", "50 %", "+1", "3.0" /* the server's z wins over the panel's own estimate */, "40"]);
     await send(page, { type: "error", requestId: null, message: "Search failed: no index" });
     assert.equal(await page.locator(".status.error").textContent(), "Search failed: no index");
   });
