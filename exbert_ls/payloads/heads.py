@@ -70,6 +70,10 @@ class HeadSummary:
     """The head's role label, never contradicting the numbers above (docs/heads.md)."""
     induction: float | None = None
     """Induction score from ``exbert probe`` (cached for this model), when probed."""
+    causal_effect: float | None = None
+    """Causal effect: mean loss change (nats) on the fixed sample of docs/heads.md when this
+    head alone is zero-ablated (positive = the model needs it), from ``exbert probe``'s cache
+    for this model; null when not probed or the model has no LM head."""
 
 
 @attrs.define(kw_only=True)

@@ -295,6 +295,7 @@ def summarize_heads(
     top: int = 5,
     matrices: bool = False,
     induction: np.ndarray | None = None,
+    causal: np.ndarray | None = None,
 ) -> HeadSummaries:
     """The ``exbert.heads/1`` result: per head behaviour, relations it tracks and a
     one-line description; per relation the ``top`` best heads.
@@ -305,7 +306,8 @@ def summarize_heads(
     ``rank`` the head's place among all heads for that relation (0 = best).
     ``matrices=True`` adds each relation's full ``[L][H]`` accuracy matrix. ``induction``
     (``[L, H]`` probe scores, model/probes.py) adds each head's ``induction`` and lets the
-    role be ``induction``.
+    role be ``induction``; ``causal`` (``[L, H]`` ablation Δloss, model/effects.py) adds each
+    head's ``causal_effect`` beside its (correlational) role.
     """
     means = stats.means()
     num_layers, num_heads = stats.shape
@@ -383,6 +385,9 @@ def summarize_heads(
                 normalised_entropy=round(numbers.normalised_entropy, 4) if numbers is not None else None,
                 role=classify(numbers) if numbers is not None else None,
                 induction=head_induction,
+                causal_effect=(
+                    round(float(causal[l, h]), 5) if causal is not None and causal.shape == stats.shape else None
+                ),
             )
         )
     return HeadSummaries(
