@@ -784,6 +784,12 @@ export interface HeadSummary {
    * Induction score from ``exbert probe`` (cached for this model), when probed.
    */
   induction: number | null;
+  /**
+   * Causal effect: mean loss change (nats) on the fixed sample of docs/heads.md when this
+   * head alone is zero-ablated (positive = the model needs it), from ``exbert probe``'s cache
+   * for this model; null when not probed or the model has no LM head.
+   */
+  causal_effect: number | null;
 }
 /**
  * A relation a head tracks better than the baseline.
@@ -1178,6 +1184,11 @@ export interface ProbeResult {
    * Time the probe forward and scoring took (0 when cached).
    */
   seconds: number;
+  /**
+   * Every head's ablation Δloss on the fixed sample (``exbert probe`` adds it for models
+   * with an LM head; not part of the probe cache, it has its own).
+   */
+  causal_effect: CausalEffect | null;
 }
 /**
  * Model-only probe scores of one head, on random token sequences repeated twice.
@@ -1216,6 +1227,45 @@ export interface ProbeHead {
    * its threshold, in that order (thresholds in :attr:`ProbeResult.thresholds`).
    */
   role: string;
+}
+/**
+ * Each head's causal effect: the ablation scan (zero mode) on a fixed sample text, cached
+ * per weights fingerprint like the probes (``exbert probe``; docs/heads.md).
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "CausalEffect".
+ */
+export interface CausalEffect {
+  model: string;
+  /**
+   * Weights fingerprint the cache is keyed by.
+   */
+  fingerprint: string;
+  /**
+   * The fixed sample text the loss is taken over.
+   */
+  sample: string;
+  /**
+   * Its length in model tokens (special tokens included).
+   */
+  tokens: number;
+  /**
+   * Unablated mean loss over the sample (nats).
+   */
+  loss: number;
+  /**
+   * ``[L][H]``: loss with the head alone zero-ablated minus ``loss`` (positive = the head helps).
+   */
+  delta_loss: number[][];
+  /**
+   * Time the scan took (0 when cached).
+   */
+  seconds: number;
+  /**
+   * Batched forward passes used (0 when cached).
+   */
+  forwards: number;
+  cached: boolean;
 }
 /**
  * ``exbert lens``: hidden state ``l`` through the final norm and unembedding (decoders)
@@ -1280,7 +1330,9 @@ export interface LensPosition {
 export interface AblationResult {
   model: string;
   /**
-   * ``zero`` (context set to 0) or ``mean`` (context replaced by its mean over the text).
+   * ``zero`` (context set to 0), ``mean`` (context replaced by its mean over the text) or
+   * ``corpus-mean`` (by the corpus index's mean direction for the head, scaled to the head's
+   * mean context norm over the text; docs/heads.md).
    */
   mode: string;
   /**
@@ -1296,6 +1348,12 @@ export interface AblationResult {
    */
   ablated_loss: number;
   positions: AblationPosition[];
+  /**
+   * ``[L][H]``, layer 1 first: mean over query rows of the total-variation distance between
+   * the head's original and ablated attention (0 = unchanged, 1 = disjoint). Zero up to and
+   * including the first ablated layer (a context is replaced after its attention is taken).
+   */
+  attention_change: number[][];
 }
 /**
  * How one position's prediction changes with the heads ablated.

@@ -163,7 +163,7 @@ describe("head summaries report", () => {
   it("lists heads in order with their best relation and escapes table cells", () => {
     const head = (layer: number, h: number, relation: string, accuracy: number) => ({
       layer, head: h, entropy: 2, to_special: 0.1, to_punct: 0, to_previous: 0.2, to_next: 0.3, to_self: 0,
-      relations: [{ relation, direction: "dependent->head" as const, accuracy, baseline: 0.4, baseline_offset: 1, support: 30, rank: 0, z: 3 }], description: "", to_first: null, to_special_rest: null, normalised_entropy: null, role: null, induction: null,
+      relations: [{ relation, direction: "dependent->head" as const, accuracy, baseline: 0.4, baseline_offset: 1, support: 30, rank: 0, z: 3 }], description: "", to_first: null, to_special_rest: null, normalised_entropy: null, role: null, induction: null, causal_effect: null,
     });
     const md = headsMarkdown({ schema: "exbert.heads/1", complete: false, documents: 3, layer_numbering: "", sentences: 1000, tokens: 20000, relations: [], heads: [head(2, 1, "a|b", 0.9), head(1, 5, "det", 0.8)] });
     const rows = md.split("\n").filter((l) => l.startsWith("| L"));
