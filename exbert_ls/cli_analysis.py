@@ -39,7 +39,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
     runner = _runner(args)
     result = probe(runner, use_cache=not args.no_cache)
-    if runner.info.lm_head is not None:
+    if runner.info.lm_head is not None and not args.no_effect:
         result.causal_effect = causal_effect(runner, use_cache=not args.no_cache)
     lines = [
         f"probes of {result.model} (weights {result.fingerprint}; {result.sequences} random sequences of "
@@ -51,7 +51,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
         lines.append(f"  {score:9s} (>= {cut}: {count} heads)  top: {best}")
     effect = result.causal_effect
     if effect is None:
-        lines.append("  causal effect: none (the model has no LM head to measure a loss with)")
+        if not args.no_effect:
+            lines.append("  causal effect: none (the model has no LM head to measure a loss with)")
     else:
         flat = sorted(
             ((d, l + 1, h) for l, row in enumerate(effect.delta_loss) for h, d in enumerate(row)), reverse=True
@@ -118,6 +119,9 @@ def add_analysis_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("probe", help="induction, duplicate, previous-token and sink scores of every head")
     common(p)
     p.add_argument("--no-cache", action="store_true", help="recompute even if cached for these weights")
+    p.add_argument(
+        "--no-effect", action="store_true", help="skip the causal effect (single-head ablation scan of a fixed sample)"
+    )
     p.set_defaults(handler=cmd_probe)
 
     p = sub.add_parser("lens", help="logit lens: what each layer's hidden state predicts")

@@ -37,6 +37,8 @@ def test_cli_probe_adds_the_causal_effect(tiny_model_dirs, tmp_path, monkeypatch
     assert main(["probe", "--model", str(tiny_model_dirs["gpt2"]), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert len(out["causal_effect"]["delta_loss"]) == 2 and out["causal_effect"]["sample"] == effects.SAMPLE
+    assert main(["probe", "--model", str(tiny_model_dirs["gpt2"]), "--json", "--no-effect"]) == 0
+    assert json.loads(capsys.readouterr().out)["causal_effect"] is None
     assert main(["probe", "--model", str(tiny_model_dirs["distilbert"])]) == 0  # no LM head: said, not failed
     assert "no LM head" in capsys.readouterr().out
 

@@ -231,11 +231,29 @@ def loss_with_ablations(
     pos, target = _targets(runner, acts)
     vocab = int(runner.model.config.vocab_size)
     batch = max(1, min(batch, LOGIT_BUDGET // max(1, len(acts.tokens) * vocab)))
-    losses = []
-    for begin in range(0, masks.shape[0], batch):
-        lp, _ = _forward(runner, acts, masks[begin : begin + batch], means)
-        losses.append(-lp[:, pos, target].mean(-1))
+    losses = [
+        _row_losses(runner, acts, masks[b : b + batch], means, pos, target) for b in range(0, masks.shape[0], batch)
+    ]
     return torch.cat(losses)
+
+
+def _row_losses(
+    runner: ModelRunner,
+    acts: Any,
+    mask: torch.Tensor,
+    means: torch.Tensor | None,
+    pos: torch.Tensor,
+    target: torch.Tensor,
+) -> torch.Tensor:
+    """``[B]`` mean target NLL per row, reduced where the logits are: only ``B`` numbers
+    leave the device (not ``[B, T, V]`` log-probabilities)."""
+    device = runner.info.device
+    ids = torch.tensor([[t.id for t in acts.tokens]], device=device).expand(mask.shape[0], -1)
+    with runner._lock, torch.inference_mode(), ablation_hooks(runner, mask.to(device), means):
+        logits = runner.model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[:, pos.to(device)]
+        lp = torch.log_softmax(logits.float(), dim=-1)
+        picked = lp.gather(-1, target.to(device)[None, :, None].expand(mask.shape[0], -1, 1))
+        return (-picked.squeeze(-1).mean(-1)).cpu()
 
 
 def second_copy_loss(

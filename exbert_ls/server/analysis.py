@@ -22,6 +22,8 @@ class ProbeArgs:
 
     model: str | None = None
     """Model override (default: the configured ``exbert.model``)."""
+    effect: bool = True
+    """Add each head's causal effect (an ablation scan of a fixed sample; cached per weights)."""
 
 
 @attrs.define
@@ -60,7 +62,7 @@ def register_analysis_commands(server: ExbertLanguageServer) -> None:
 
             runner = ls.state.runner(args.model)
             result = probe(runner)
-            if runner.info.lm_head is not None:
+            if runner.info.lm_head is not None and args.effect:
                 result.causal_effect = causal_effect(runner)
             return to_wire(result)
 
