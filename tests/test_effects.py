@@ -64,6 +64,7 @@ def test_head_summaries_show_the_causal_effect_beside_the_role():
     assert [h.causal_effect for h in plain.heads] == [None, None]
     assert [h.causal_effect for h in shown.heads] == [0.25, -0.01]
     assert [h.role for h in shown.heads] == [h.role for h in plain.heads] == ["sink", "broad"]  # role unchanged
+    assert shown.heads[0].description == "L1 H0 · sink: 100 % to first position · ablated: Δloss +0.250"
     text_out = readable_heads(to_wire(shown))
     assert "sink: 100 % to first position · ablated: Δloss +0.250" in text_out
     assert "Δloss" not in readable_heads(to_wire(plain))

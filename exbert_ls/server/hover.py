@@ -17,7 +17,6 @@ import numpy as np
 from exbert_ls.errors import ExbertError, InputTooLongError
 from exbert_ls.inputs import max_chars
 from exbert_ls.server.state import ServerState
-from exbert_ls.summarize.report import causal_note
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +173,7 @@ def _head_descriptions(db: Any) -> dict[tuple[int, int], str]:
     except ExbertError as exc:
         log.info("hover without head summaries: %s", exc)
         return {}
-    return {(h.layer, h.head): h.description + causal_note(h.causal_effect) for h in summary.heads}
+    return {(h.layer, h.head): h.description for h in summary.heads}
 
 
 def _neighbour_line(state: ServerState, db: Any, runner: Any, acts: Any, token: int) -> str | None:

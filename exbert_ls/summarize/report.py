@@ -61,10 +61,5 @@ def readable_heads(payload: dict[str, Any], *, relations: int = 20) -> str:
             f"{_pct(r['accuracy']):>7}{_pct(r['baseline']):>8}  {r['baseline_offset']:+d}"
         )
     out.append("")
-    out.extend(h["description"] + causal_note(h.get("causal_effect")) for h in payload["heads"])
+    out.extend(h["description"] for h in payload["heads"])
     return "\n".join(out)
-
-
-def causal_note(delta: float | None) -> str:
-    """``" · ablated: Δloss +0.123"`` beside a head's (correlational) description; "" if unknown."""
-    return "" if delta is None else f" · ablated: Δloss {delta:+.3f}"

@@ -760,7 +760,8 @@ export interface HeadSummary {
    */
   relations: HeadRelation[];
   /**
-   * One line for a tooltip.
+   * One line for a tooltip (ends with the causal effect, `` · ablated: Δloss +0.123``,
+   * when known).
    */
   description: string;
   /**
