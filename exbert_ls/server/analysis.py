@@ -50,6 +50,11 @@ class AblateArgs(Selection):
     """Ablate each head alone and return the ``L x H`` grid of loss changes instead."""
 
 
+ANALYSIS_ARGUMENTS: tuple[type, ...] = (ProbeArgs, LensArgs, AblateArgs)
+"""The analysis commands' argument types (``exbert schema`` adds them to ``$defs``, so the
+panel's messages are typed from the same classes)."""
+
+
 def register_analysis_commands(server: ExbertLanguageServer) -> None:
     @server.command("exbert.probe")
     async def probe_command(ls: ExbertLanguageServer, *arguments: Any) -> Any:

@@ -1418,6 +1418,39 @@ export interface AblationScan {
   cached: boolean;
 }
 /**
+ * ``exbert.ablate``: the selected text with ``heads`` ablated, or (``scan``) every head alone.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "AblateArgs".
+ */
+export interface AblateArgs {
+  /**
+   * Raw text to run (no document positions in the result).
+   */
+  text?: string | null;
+  /**
+   * A document the client opened (``textDocument/didOpen``) or a ``file:`` URI on disk.
+   */
+  uri?: string | null;
+  /**
+   * The part of the document to run; must not be empty.
+   */
+  range?: Range | null;
+  model?: string | null;
+  /**
+   * ``[[layer (1-based), head (0-based)], ...]``.
+   */
+  heads?: number[][];
+  /**
+   * ``corpus-mean`` uses the workspace's corpus index (built by the same model).
+   */
+  mode?: "zero" | "mean" | "corpus-mean";
+  /**
+   * Ablate each head alone and return the ``L x H`` grid of loss changes instead.
+   */
+  scan?: boolean;
+}
+/**
  * Counts over the matches' max-attended tokens (special tokens count under their spelling).
  *
  * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
@@ -1563,6 +1596,35 @@ export interface IndexArgs {
   paths?: string[] | null;
 }
 /**
+ * ``exbert.lens``: the logit lens of the selected text.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "LensArgs".
+ */
+export interface LensArgs {
+  /**
+   * Raw text to run (no document positions in the result).
+   */
+  text?: string | null;
+  /**
+   * A document the client opened (``textDocument/didOpen``) or a ``file:`` URI on disk.
+   */
+  uri?: string | null;
+  /**
+   * The part of the document to run; must not be empty.
+   */
+  range?: Range | null;
+  model?: string | null;
+  /**
+   * One token position (default: all).
+   */
+  position?: number | null;
+  /**
+   * Top tokens per hidden state.
+   */
+  k?: number;
+}
+/**
  * Raw counts over the matches, most common first.
  *
  * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
@@ -1632,6 +1694,22 @@ export interface Position2 {
    * 0-based offset in the line, in code units of the negotiated position encoding (UTF-16).
    */
   character: number;
+}
+/**
+ * ``exbert.probe``: induction / duplicate / previous / sink scores of every head.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "ProbeArgs".
+ */
+export interface ProbeArgs {
+  /**
+   * Model override (default: the configured ``exbert.model``).
+   */
+  model?: string | null;
+  /**
+   * Add each head's causal effect (an ablation scan of a fixed sample; cached per weights).
+   */
+  effect?: boolean;
 }
 /**
  * ``exbert.search``: nearest corpus tokens to one token of a selection.
