@@ -92,7 +92,23 @@ def corpus_mean_seconds(runner: ModelRunner, uri: str, repeats: int) -> tuple[fl
     return mean_s, ablate_s
 
 
+def markdown(name: str, rows: list[tuple[str, float]]) -> str:
+    """The figures as a Markdown table (seconds), for docs/benchmarks.md."""
+    lines = [f"| {name} | seconds |", "|---|---:|"]
+    return "\n".join(lines + [f"| {label} | {seconds:.2f} |" for label, seconds in rows])
+
+
 def bench_model(runner: ModelRunner, repeats: int, random_sets: int, k: int, db: str | None = None) -> None:
+    rows: list[tuple[str, float]] = []
+    try:
+        _bench_model(runner, repeats, random_sets, k, db, rows)
+    finally:
+        print(markdown(runner.info.name, rows))
+
+
+def _bench_model(
+    runner: ModelRunner, repeats: int, random_sets: int, k: int, db: str | None, rows: list[tuple[str, float]]
+) -> None:
     info = runner.info
     n = len(runner.run(TEXT_40, contexts=False).tokens)
     probe_s = median_seconds(lambda: probes.probe(runner, use_cache=False), repeats)
@@ -100,6 +116,7 @@ def bench_model(runner: ModelRunner, repeats: int, random_sets: int, k: int, db:
     print(f"{info.name}: {info.num_layers}x{info.num_heads} heads, text {n} tokens")
     print(f"  probe (8x{2 * probes.LENGTH} tokens)      {probe_s * 1000:8.0f} ms")
     print(f"  one forward (runner.run)       {forward_s * 1000:8.0f} ms")
+    rows += [("probes", probe_s), ("one forward with contexts", forward_s)]
     if info.lm_head is None:
         print("  lens / ablation: no LM head (skipped)")
         return
@@ -110,13 +127,16 @@ def bench_model(runner: ModelRunner, repeats: int, random_sets: int, k: int, db:
     print(f"  logit lens (all positions, k=5) {lens_s * 1000:7.0f} ms")
     print(f"  ablate 2 heads (+ attention Δ)  {ablate_s * 1000:7.0f} ms")
     print(scan_line(f"ablation scan ({heads} heads)", scan.seconds, heads, forward_s, scan.forwards))
+    rows += [("logit lens", lens_s), ("ablate 2 heads", ablate_s), (f"ablation scan ({heads} heads)", scan.seconds)]
     effect = effects.causal_effect(runner, use_cache=False)
     sample_s = median_seconds(lambda: runner.run(effects.SAMPLE, contexts=True), repeats)
     print(scan_line(f"causal effect ({effect.tokens}-tok sample)", effect.seconds, heads, sample_s, effect.forwards))
+    rows.append((f"causal-effect scan ({effect.tokens}-token sample)", effect.seconds))
     if db is not None:
         mean_s, corpus_s = corpus_mean_seconds(runner, db, repeats)
         print(f"  corpus means of --db            {mean_s * 1000:7.0f} ms (once per index version)")
         print(f"  ablate 2 heads (corpus-mean)    {corpus_s * 1000:7.0f} ms")
+        rows += [("corpus means of --db", mean_s), ("ablate 2 heads (corpus-mean)", corpus_s)]
     if info.lm_head == "causal":
         check = induction_check(runner, k, random_sets)
         r = check["random"]
