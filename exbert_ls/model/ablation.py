@@ -137,17 +137,22 @@ def _forward(
     runner: ModelRunner, acts: Any, mask: torch.Tensor, means: torch.Tensor | None, *, attentions: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``[B, T, V]`` log-probabilities, row ``b`` with heads ``mask[b]`` ablated, and with
-    ``attentions`` the ``[B, L, H, T, T]`` attention of every row (None otherwise)."""
+    ``attentions`` (two rows: original, ablated) the ``[L, H]`` :func:`attention_change`
+    between them (None otherwise), reduced layer by layer where the attention is."""
     ids = torch.tensor([[t.id for t in acts.tokens]], device=runner.info.device).expand(mask.shape[0], -1)
     with runner._lock, torch.inference_mode(), ablation_hooks(runner, mask.to(runner.info.device), means):
         out = runner.model(input_ids=ids, attention_mask=torch.ones_like(ids), output_attentions=attentions)
-    pattern = torch.stack(list(out.attentions), dim=1).float().cpu() if attentions else None
-    return torch.log_softmax(out.logits.float(), dim=-1).cpu(), pattern
+        moved = (
+            torch.stack([attention_change(a[0].float(), a[1].float()) for a in out.attentions]).cpu()
+            if attentions
+            else None
+        )
+    return torch.log_softmax(out.logits.float(), dim=-1).cpu(), moved
 
 
 def attention_change(original: torch.Tensor, ablated: torch.Tensor) -> torch.Tensor:
-    """``[L, H]`` mean over query rows of the total-variation distance between two ``[L, H,
-    T, T]`` attentions (0: unchanged, 1: disjoint supports)."""
+    """Mean over query rows of the total-variation distance between two ``[..., T, T]``
+    attentions (0: unchanged, 1: disjoint supports): ``[...]``, e.g. ``[H]`` per layer."""
     return 0.5 * (original - ablated).abs().sum(-1).mean(-1)
 
 
@@ -177,10 +182,9 @@ def ablate(
     mask = torch.zeros(2, info.num_layers, info.num_heads)
     for layer, head in heads:
         mask[1, layer - 1, head] = 1
-    lp, pattern = _forward(runner, acts, mask, means, attentions=True)
-    assert pattern is not None
+    lp, moved = _forward(runner, acts, mask, means, attentions=True)
+    assert moved is not None
     original, ablated = lp[0], lp[1]
-    moved = attention_change(pattern[0], pattern[1])
     pos, target = _targets(runner, acts)
     kl = (original.exp() * (original - ablated)).sum(-1)
     top = original.argmax(-1)
