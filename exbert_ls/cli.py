@@ -74,7 +74,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     from exbert_ls.model.runner import ModelRunner
     from exbert_ls.search import search
-    from exbert_ls.search.render import readable_search
+    from exbert_ls.search.render import readable_search, token_position
     from exbert_ls.store.db import CorpusDB
 
     text = _text(args.text)
@@ -85,7 +85,21 @@ def cmd_search(args: argparse.Namespace) -> int:
     db = CorpusDB.open(uri, runner=runner)
     check_length(text, runner.info.max_positions, runner.info.name)
     query = runner.run(text, contexts=args.by == "context")
-    result = search(db, runner, query, args.token, args.layer, by=args.by, heads=args.heads, k=args.k, exact=args.exact)
+    token = token_position(query.tokens, query.text, args.token)
+    result = search(
+        db,
+        runner,
+        query,
+        token,
+        args.layer,
+        by=args.by,
+        heads=args.heads,
+        k=args.k,
+        exact=args.exact,
+        exclude_special=not args.keep_special,
+        exclude_first=not args.keep_first,
+        count_duplicates=args.count_duplicates,
+    )
     wire = to_wire(result)  # the renderers read the wire form, as the panel does
     print(json.dumps(wire) if args.json else readable_search(wire))
     return 0
@@ -102,7 +116,7 @@ def cmd_heads(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(payload))
     else:
-        print(heads_markdown(payload) if args.markdown else readable_heads(payload))
+        print(heads_markdown(payload) if args.markdown else readable_heads(payload, relations=None if args.all else 20))
     return 0
 
 
@@ -110,7 +124,11 @@ def _add_search_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("search", help="find the corpus tokens most similar to a token of TEXT")
     p.add_argument("text", help="the query text ('-' reads standard input)")
     p.add_argument("--db", default=None, help=f"corpus index, directory or URI (default $EXBERT_DB or {DEFAULT_DB})")
-    p.add_argument("--token", type=int, required=True, help="token position in TEXT (see `exbert explain`)")
+    p.add_argument(
+        "--token",
+        required=True,
+        help="token position in TEXT (see `exbert explain`), a word (first occurrence) or word@N",
+    )
     p.add_argument("--layer", type=int, required=True, help="hidden state 0..L (0 = embeddings) or context layer 1..L")
     p.add_argument("--by", choices=("embedding", "context"), default="embedding", help="what to compare")
     p.add_argument(
@@ -121,6 +139,9 @@ def _add_search_parsers(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--k", type=int, default=DEFAULT_K, help=f"number of matches (1..{MAX_K})")
     p.add_argument("--exact", action="store_true", help="exhaustive search even where an ANN index exists")
+    p.add_argument("--keep-special", action="store_true", help="max-attended tokens may be special tokens")
+    p.add_argument("--keep-first", action="store_true", help="max-attended tokens may be position 0 (the sink)")
+    p.add_argument("--count-duplicates", action="store_true", help="histograms count every copy of a context")
     p.add_argument("--json", action="store_true", help="print the exbert.search/1 payload")
     p.add_argument("--model", default=None, help="model to run the query with (default: the one that built the index)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
@@ -131,6 +152,7 @@ def _add_search_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--min-support", type=int, default=20, help="leave out relations with fewer arcs")
     p.add_argument("--json", action="store_true", help="print the exbert.heads/1 payload")
     p.add_argument("--markdown", action="store_true", help="print the relation table as Markdown")
+    p.add_argument("--all", action="store_true", help="list every relation (default: the 20 with most support)")
     p.set_defaults(handler=cmd_heads)
 
 

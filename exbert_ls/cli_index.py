@@ -10,6 +10,7 @@ import sys
 import threading
 from typing import Any
 
+from exbert_ls.errors import InvalidInputError
 from exbert_ls.payloads.codec import to_wire
 from exbert_ls.payloads.index import IndexResult
 from exbert_ls.store.report import IndexConfig, IndexProgress
@@ -50,7 +51,33 @@ def add_index_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--wait", action="store_true", help="wait for another writer of the database to finish")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_engine_arguments(p)
     p.set_defaults(handler=cmd_index)
+
+
+def add_engine_arguments(p: argparse.ArgumentParser) -> None:
+    """``--engine ray`` and where it runs (docs/cluster.md)."""
+    p.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local (this process) or ray (annotation and the model on a Ray cluster; pip install 'exbert-ls[ray]')",
+    )
+    p.add_argument("--address", default=None, help="Ray cluster address (default: start a local one for the run)")
+    p.add_argument("--workers", type=int, default=None, help="Ray model actors (default: one per GPU, else one)")
+
+
+def engine_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``index_paths`` keywords of ``--engine`` / ``--address`` / ``--workers``."""
+    if args.engine != "ray":
+        if args.address or args.workers:
+            raise InvalidInputError("--address and --workers need --engine ray")
+        return {}
+    from exbert_ls.store.ray_engine import RayOptions
+
+    if args.workers is not None and args.workers < 1:
+        raise InvalidInputError(f"--workers must be at least 1, got {args.workers}")
+    return {"engine": "ray", "ray": RayOptions(address=args.address, workers=args.workers)}
 
 
 def _model_name(args: argparse.Namespace, uri: str) -> str:
@@ -79,6 +106,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     from exbert_ls.store.indexer import index_paths
 
     uri = default_db_uri(args.db)
+    engine = engine_options(args)
     paths = args.paths or [str(p) for p in default_corpus_paths()]
     check_writable_db(uri)  # a file, or an unwritable parent, is an error before the model loads
     runner = ModelRunner.load(_model_name(args, uri), device=args.device)
@@ -123,7 +151,9 @@ def cmd_index(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, on_interrupt) if threading.current_thread() is threading.main_thread() else None
     )
     try:
-        report = index_paths(paths, uri, runner, progress=on_progress, cancel=cancel, config=config, wait=args.wait)
+        report = index_paths(
+            paths, uri, runner, progress=on_progress, cancel=cancel, config=config, wait=args.wait, **engine
+        )
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)

@@ -13,6 +13,7 @@ from exbert_ls.model.activations import Activations, ModelInfo
 from exbert_ls.model.display import display_tokens
 from exbert_ls.model.rollout import attention_rollout
 from exbert_ls.model.runner import ModelRunner
+from exbert_ls.payloads.attention import SparseAttention
 from exbert_ls.payloads.common import EncodedArray
 from exbert_ls.payloads.explain import (
     EXPLAIN_SCHEMA,
@@ -24,6 +25,7 @@ from exbert_ls.payloads.explain import (
     RolloutLists,
     TokenPrediction,
 )
+from exbert_ls.sparse_attention import DENSE_MAX_TOKENS, sparse_attention
 from exbert_ls.wire import encode_array
 
 PAYLOAD_SCHEMA = EXPLAIN_SCHEMA
@@ -71,17 +73,26 @@ def _plain_words(text: str) -> list[Word]:
 
 
 def payload(
-    explanation: Explanation, attention: AttentionEncoding = "list", *, binary: bool = False, rollout: bool = False
+    explanation: Explanation,
+    attention: AttentionEncoding = "list",
+    *,
+    binary: bool = False,
+    rollout: bool = False,
+    sparse_above: int | None = DENSE_MAX_TOKENS,
 ) -> ExplainResult:
     """The explain result (``exbert.explain/1``, docs/payload.md).
 
     ``binary=True`` (for a msgpack document): encoded arrays carry their bytes, not base64 text.
-    ``rollout`` adds the ``[L, T, T]`` attention rollout (model/rollout.py) in the attention's encoding."""
+    ``rollout`` adds the ``[L, T, T]`` attention rollout (model/rollout.py) in the attention's encoding.
+    Encoded attention of more than ``sparse_above`` tokens travels as top-mass sparse rows
+    (exbert_ls/sparse_attention.py)."""
     acts = explanation.activations
     info = explanation.info
-    att: EncodedArray | AttentionLists
+    att: EncodedArray | AttentionLists | SparseAttention
     if attention == "list":
         att = np.round(acts.attention, 4).tolist()
+    elif sparse_above is not None and acts.attention.shape[-1] > sparse_above:
+        att = sparse_attention(acts.attention, binary=binary)
     else:
         att = encode_array(acts.attention, attention, binary=binary)
     token_to_word = explanation.alignment.token_to_word.tolist()

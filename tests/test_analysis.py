@@ -54,6 +54,10 @@ def test_probe_is_cached_per_fingerprint_and_round_trips(tiny_runners, tmp_path,
     scores = probes.cached_induction(runner.fingerprint())
     assert scores is not None and scores[0, 1] == first.heads[1].induction
     assert probes.cached_induction("0" * 16) is None
+    # a cache written by another version (an extra field) is a miss, recomputed, not an error
+    path.write_text(json.dumps({**json.loads(path.read_text()), "field_of_a_later_version": 1}))
+    assert probes.cached_induction(runner.fingerprint()) is None
+    assert not probes.probe(runner).cached
 
 
 def test_bert_probe_wraps_sequences_in_cls_and_sep(tiny_runners):

@@ -39,3 +39,30 @@ def test_opening_a_database_imports_no_model_code(
     result = json.loads(proc.stdout)
     assert result["model"], "the database opened and its identity was read"
     assert result["heavy"] == [], f"CorpusDB.open imported {result['heavy']}"
+
+
+LOCAL_RUN = """
+import json, sys
+from exbert_ls.model.runner import ModelRunner
+from exbert_ls.store import index_paths
+report = index_paths([sys.argv[1]], sys.argv[2], ModelRunner.load(sys.argv[3]))
+print(json.dumps({"indexed": len(report.indexed), "ray": sorted(m for m in sys.modules if m.split(".")[0] == "ray")}))
+"""
+
+
+def test_the_local_engine_never_imports_ray(tmp_path: Path, tiny_model_dirs: dict[str, Path]) -> None:
+    """Ray is an optional extra: a local run (the default engine) must not load it, even installed."""
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "a.txt").write_text("The cat sat on the mat.\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-c", LOCAL_RUN, str(tmp_path / "c"), str(tmp_path / "db"), str(tiny_model_dirs["bert"])],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=True,
+    )
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["indexed"] == 1
+    assert result["ray"] == [], f"the local engine imported {result['ray']}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import attrs
 import numpy as np
 import pytest
 from payload_schema import validate
@@ -133,8 +134,11 @@ def test_matches_carry_context_and_summary(bert_db, tiny_runners):
             None if w + 1 == len(words) else {k: words[w + 1][k] for k in ("text", "pos", "dep", "ent_type")}
         )
         ma = m["max_attended"]
-        # head 1 of layer 1 is the only head chosen: its own argmax over the sentence's attention
-        att = runner.run(m["text"], contexts=False).attention[0, 1, m["token"]["position"]]
+        # head 1 of layer 1 is the only head chosen: its own argmax over the sentence's
+        # attention, special tokens and position 0 excluded (the defaults)
+        acts = runner.run(m["text"], contexts=False)
+        att = acts.attention[0, 1, m["token"]["position"]].copy()
+        att[[t.index for t in acts.tokens if t.special] + [0]] = -1
         assert ma["position"] == int(att.argmax()) and ma["head"] == 1
         assert ma["offset"] == ma["position"] - m["token"]["position"]
         assert ma["weight"] == pytest.approx(float(att.max()), abs=2e-3)
@@ -143,9 +147,72 @@ def test_matches_carry_context_and_summary(bert_db, tiny_runners):
     assert summary["count"] == 20
     assert sum(summary["pos"].values()) == 20
     assert sum(summary["max_attended"]["offset"].values()) == 20
-    offsets = [str(m["max_attended"]["offset"]) for m in result["matches"]]
+    binned = lambda o: "<=-8" if o <= -8 else ">=+8" if o >= 8 else str(o)  # noqa: E731
+    offsets = [binned(m["max_attended"]["offset"]) for m in result["matches"]]
     assert summary["max_attended"]["offset"] == {o: offsets.count(o) for o in set(offsets)}
+    assert result["max_attended_rule"] == {
+        "heads": [1],
+        "exclude_special": True,
+        "exclude_first": True,
+        "method": "mean",
+    }
+    assert result["dedup"] == {"collapsed": 0, "counted_once": True}
     assert len(frame.sentence) == bert_db.num_tokens()
+
+
+def test_mean_over_heads_and_switchable_exclusions(bert_db, tiny_runners):
+    runner = tiny_runners["bert"]
+    query = runner.run(TEXTS[0], contexts=True)
+    both = search(bert_db, runner, query, 3, 1, by="context", heads=[0, 1], k=10, exact=True, exclude_first=False)
+    for m in both["matches"]:
+        acts = runner.run(m["text"], contexts=False)
+        row = acts.attention[0, [0, 1], m["token"]["position"]].mean(axis=0)
+        row[[t.index for t in acts.tokens if t.special]] = -1  # special excluded, position 0 allowed
+        assert m["max_attended"]["position"] == int(row.argmax())
+        assert m["max_attended"]["head"] is None  # a mean of two heads, not one head
+    assert both["max_attended_rule"]["exclude_first"] is False
+
+
+def test_identical_contexts_collapse_and_count_once():
+    from exbert_ls.payloads.search import MatchToken, MatchWord, MaxAttended, SearchMatch
+    from exbert_ls.search.matches import first_distinct, summarize_matches
+
+    def match(text: str, position: int, pos: str) -> SearchMatch:
+        return SearchMatch(
+            rank=0,
+            similarity=1.0,
+            doc="d",
+            doc_path="d",
+            sentence=0,
+            text=text,
+            token=MatchToken(position=position, text="w", start=0, end=1),
+            word=MatchWord(text="w", pos=pos, dep="d", ent_type="", tag=""),
+            left=None,
+            right=None,
+            next_token=None,
+            max_attended=MaxAttended(
+                position=position + 12,
+                offset=12,
+                text="x",
+                pos=pos,
+                dep="d",
+                ent_type="",
+                special=False,
+                weight=0.5,
+                head=None,
+            ),
+        )
+
+    hits = [match("a b", 1, "X"), match("c d", 1, "Y"), match("a b", 1, "X"), match("a b", 2, "Z")]
+    keep, counts, collapsed = first_distinct([(m.text, m.token.position) for m in hits], limit=3)
+    assert collapsed == 1 and keep.tolist() == [0, 1, 3] and counts.tolist() == [2, 1, 1]
+    rows = [attrs.evolve(hits[i], count=int(c)) for i, c in zip(keep, counts, strict=True)]
+    # a limit stops before the next distinct context: its duplicates further down are not counted
+    keep2, counts2, collapsed2 = first_distinct([("a", 1), ("a", 1), ("b", 1), ("a", 1)], limit=1)
+    assert keep2.tolist() == [0] and counts2.tolist() == [2] and collapsed2 == 1
+    assert summarize_matches(rows).pos == {"X": 1, "Y": 1, "Z": 1}
+    assert summarize_matches(rows, count_duplicates=True).pos == {"X": 2, "Y": 1, "Z": 1}
+    assert summarize_matches(rows).max_attended.offset == {">=+8": 3}
 
 
 def test_causal_models_report_the_next_token(gpt2_db, tiny_runners):

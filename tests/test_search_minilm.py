@@ -83,7 +83,7 @@ def test_ann_recall_at_50_against_exact(corpus_db, minilm):
                 ann = search(corpus_db, minilm, query, token, 4, by=by, heads=heads, k=50)
                 exact = search(corpus_db, minilm, query, token, 4, by=by, heads=heads, k=50, exact=True)
                 assert ann["query"]["method"] == "ann"
-                key = lambda m: (m["sentence"], m["token"]["position"])  # noqa: E731
+                key = lambda m: (m["text"], m["token"]["position"])  # noqa: E731  (distinct contexts)
                 found.append(len({key(m) for m in ann["matches"]} & {key(m) for m in exact["matches"]}) / 50)
         recalls[(by, heads and tuple(heads))] = float(np.mean(found))
     print("recall@50 ANN vs exact:", recalls)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from cattrs.errors import BaseValidationError
 
 from exbert_ls.model.embedded import cache_dir
 from exbert_ls.payloads.analysis import ProbeHead, ProbeResult
@@ -101,6 +102,11 @@ def _role(scores: dict[str, float]) -> str:
     return next((name for name, cut in THRESHOLDS.items() if scores[name] >= cut), "none")
 
 
+_UNREADABLE = (ValueError, KeyError, TypeError, BaseValidationError)
+"""What reading a cached probe result can raise: bad JSON, or a file another exbert-ls version
+wrote (cattrs refuses extra or missing fields). Either way it is a cache miss, never an error."""
+
+
 def _cache_path(fingerprint: str) -> Path:
     return cache_dir() / "probes" / f"{fingerprint}-v{VERSION}.json"
 
@@ -114,7 +120,7 @@ def probe(runner: ModelRunner, *, use_cache: bool = True) -> ProbeResult:
             result = from_wire(json.loads(path.read_text()), ProbeResult)
             result.model, result.cached, result.seconds = runner.info.name, True, 0.0
             return result
-        except (ValueError, KeyError, TypeError) as exc:  # a damaged cache is recomputed
+        except _UNREADABLE as exc:  # a damaged cache, or one of another version, is recomputed
             log.warning("ignoring unreadable probe cache %s: %s", path, exc)
     started = time.perf_counter()
     ids, offset = repeated_sequences(runner)
@@ -159,7 +165,7 @@ def cached_induction(fingerprint: str) -> np.ndarray | None:
         return None
     try:
         result = from_wire(json.loads(path.read_text()), ProbeResult)
-    except (ValueError, KeyError, TypeError):
+    except _UNREADABLE:
         return None
     layers = max(h.layer for h in result.heads)
     scores = np.zeros((layers, len(result.heads) // layers))

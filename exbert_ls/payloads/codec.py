@@ -14,6 +14,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from exbert_ls.payloads.attention import SparseAttention
 from exbert_ls.payloads.common import EncodedArray, wire_name
 from exbert_ls.payloads.explain import AttentionLists, RolloutLists
 
@@ -37,10 +38,15 @@ _converter.register_structure_hook_factory(
 
 # unions cattrs cannot tell apart by itself: array bytes (text or binary), attention (lists or encoded)
 _converter.register_structure_hook(str | bytes, lambda value, _type: value)
-_converter.register_structure_hook(
-    EncodedArray | AttentionLists,
-    lambda value, _type: _converter.structure(value, EncodedArray) if isinstance(value, dict) else value,
-)
+
+
+def _attention(value: Any, _type: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    return _converter.structure(value, SparseAttention if "sparse" in value else EncodedArray)
+
+
+_converter.register_structure_hook(EncodedArray | AttentionLists | SparseAttention, _attention)
 _converter.register_structure_hook(
     EncodedArray | RolloutLists | None,
     lambda value, _type: _converter.structure(value, EncodedArray) if isinstance(value, dict) else value,

@@ -57,7 +57,7 @@ class Range:
     """Position just past the range."""
 
 
-WireDtype = Literal["float16", "float32", "uint8"]
+WireDtype = Literal["float16", "float32", "uint8", "uint16"]
 ArrayEncoding = Literal["base64", "zlib+base64", "raw", "zlib"]
 
 

@@ -6,6 +6,7 @@ from typing import Final, Literal
 
 import attrs
 
+from exbert_ls.payloads.attention import SparseAttention
 from exbert_ls.payloads.common import EncodedArray, Range
 
 EXPLAIN_SCHEMA: Final = "exbert.explain/1"
@@ -146,8 +147,9 @@ class ExplainResult:
     """Model tokens, in input order."""
     words: list[ExplainWord]
     """Words of the text."""
-    attention: EncodedArray | AttentionLists
-    """``[L, H, T, T]`` attention (rows sum to 1): nested lists (rounded to 4 digits) or encoded."""
+    attention: EncodedArray | AttentionLists | SparseAttention
+    """``[L, H, T, T]`` attention (rows sum to 1): nested lists (rounded to 4 digits), encoded, or
+    (long inputs) top-mass sparse rows."""
     predictions: list[list[TokenPrediction]] | None
     """Top-k per position (masked fill or next token); null without an LM head or top_k 0."""
     masked: list[int]

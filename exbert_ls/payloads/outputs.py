@@ -7,6 +7,7 @@ from them lands in ``$defs``. Add a line here when a command gains a result.
 from __future__ import annotations
 
 from exbert_ls.payloads.analysis import AblationResult, AblationScan, LensResult, ProbeResult
+from exbert_ls.payloads.attention import AttentionRowsResult
 from exbert_ls.payloads.common import MsgpackEnvelope
 from exbert_ls.payloads.explain import ExplainResult
 from exbert_ls.payloads.heads import HeadSummaries
@@ -23,6 +24,7 @@ OUTPUTS: dict[str, type] = {
     "status": StatusResult,
     "index": IndexResult,
     "verify": VerifyResult,
+    "attention_rows": AttentionRowsResult,
     "probe": ProbeResult,
     "lens": LensResult,
     "ablate": AblationResult,

@@ -105,9 +105,10 @@ class MaxAttended:
     special: bool
     """A special token ([CLS], [SEP]...)."""
     weight: float
-    """The attention weight the chosen head puts on it."""
-    head: int
-    """The head (0-based) whose weight is largest."""
+    """The attention weight on it (the selected heads' mean, or the chosen head's)."""
+    head: int | None
+    """The head (0-based) it was taken from: the single selected head, or (index columns) the
+    selected head with the largest weight; null for a mean over several heads."""
 
 
 @attrs.define(kw_only=True)
@@ -119,7 +120,11 @@ class SearchMatch:
     similarity: float
     """Cosine similarity (mean over heads for context search)."""
     doc: str
-    """Document it comes from."""
+    """Document it comes from (absolute path)."""
+    doc_path: str
+    """The document relative to the workspace / corpus root when inside it, else ``doc``."""
+    count: int = 1
+    """Identical contexts (same sentence text and position) collapsed into this row."""
     sentence: int
     """Sentence id in the index."""
     text: str
@@ -149,7 +154,7 @@ class AttendedCounts:
     ent_type: dict[str, int]
     """By entity type."""
     offset: dict[str, int]
-    """By offset from the match (as a string, e.g. ``"-1"``)."""
+    """By offset from the match (as a string, e.g. ``"-1"``; far offsets binned ``"<=-8"``, ``">=+8"``)."""
 
 
 @attrs.define(kw_only=True)
@@ -157,7 +162,7 @@ class MatchSummary:
     """Raw counts over the matches, most common first."""
 
     count: int
-    """Number of matches."""
+    """Number of matches counted (collapsed rows once, unless duplicates are counted)."""
     pos: dict[str, int]
     """Matches by POS."""
     dep: dict[str, int]
@@ -166,6 +171,30 @@ class MatchSummary:
     """Matches by entity type."""
     max_attended: AttendedCounts
     """Their max-attended tokens."""
+
+
+@attrs.define(kw_only=True)
+class SearchDedup:
+    """How identical contexts were collapsed by the server."""
+
+    collapsed: int
+    """Rows removed by collapsing (their counts are on the row kept)."""
+    counted_once: bool
+    """The summary counts a collapsed row once (false: ``count`` times)."""
+
+
+@attrs.define(kw_only=True)
+class MaxAttendedRule:
+    """How the matches' max-attended tokens were chosen."""
+
+    heads: list[int]
+    """The heads (0-based) whose mean attention row is used (one head: its own row)."""
+    exclude_special: bool
+    """Special tokens were excluded as targets."""
+    exclude_first: bool
+    """Position 0 (the attention sink) was excluded as a target."""
+    method: str
+    """``mean`` (the matched sentences re-run), ``per-head max`` (index columns), or none at layer 0."""
 
 
 @attrs.define(kw_only=True)
@@ -180,3 +209,7 @@ class SearchResult:
     """Nearest first."""
     summary: MatchSummary
     """Counts over the matches."""
+    dedup: SearchDedup
+    """Identical contexts collapsed."""
+    max_attended_rule: MaxAttendedRule
+    """Which heads and exclusions the max-attended tokens follow."""

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import weakref
 from collections.abc import Sequence
 from typing import Any
 
 from exbert_ls.errors import IndexMismatchError, StaleIndexError
-from exbert_ls.limits import DEFAULT_K, check_k
+from exbert_ls.limits import DEFAULT_K, MAX_K, check_k
 from exbert_ls.model.activations import Activations
 from exbert_ls.payloads.codec import to_wire
 from exbert_ls.payloads.heads import HeadSummaries
-from exbert_ls.payloads.search import SearchQuery, SearchResult
+from exbert_ls.payloads.search import MaxAttendedRule, SearchDedup, SearchMatch, SearchQuery, SearchResult
 from exbert_ls.search.cache import ByteLRU
-from exbert_ls.search.engine import DEFAULT_CONFIG, SearchConfig, token_frame, top_k
-from exbert_ls.search.matches import build_matches, summarize_matches
+from exbert_ls.search.engine import DEFAULT_CONFIG, Hits, SearchConfig, token_frame, top_k
+from exbert_ls.search.matches import build_matches, distinct_hits, summarize_matches
 from exbert_ls.search.query import SearchBy, query_vector
 from exbert_ls.store.reader import live_documents, live_head_stats
 from exbert_ls.summarize.heads import HeadStats, summarize_heads
@@ -42,6 +43,56 @@ def _check_model(db: Any, runner: Any) -> None:
         )
 
 
+_MAX_DEPTH = 16 * MAX_K
+"""Deepest hit list fetched to fill ``k`` distinct contexts (the default corpus repeats many)."""
+
+
+def _distinct_matches(
+    db: Any,
+    runner: Any,
+    qv: Any,
+    k: int,
+    exact: bool,
+    config: SearchConfig,
+    exclude_special: bool,
+    exclude_first: bool,
+    root: str | None,
+) -> tuple[Hits, list[SearchMatch], int]:
+    """The ``k`` best *distinct* contexts and their matches, read at one table version
+    (retried when a writer moved the table on between the search and the reads). Identical
+    contexts collapse into one row, so the hit list is fetched deeper until ``k`` distinct ones
+    are found or the corpus runs out: a user asking for 50 matches sees 50 different contexts."""
+    for attempt in range(3):
+        version = int(db.version())
+        frame = token_frame(db, version)
+        depth = k
+        while True:
+            hits = top_k(db, qv, depth, exact=exact, config=config, version=version)
+            distinct, counts, collapsed = distinct_hits(db, frame, hits, k)
+            if len(distinct.offsets) >= k or len(hits.offsets) < depth or depth >= _MAX_DEPTH:
+                break
+            depth = min(depth * 4, _MAX_DEPTH)
+        try:
+            matches = build_matches(
+                db,
+                frame,
+                distinct,
+                qv,
+                num_heads=db.meta.num_heads,
+                causal=bool(db.meta.causal),
+                runner=runner,
+                exclude_special=exclude_special,
+                exclude_first=exclude_first,
+                root=root if root is not None else os.getcwd(),
+                counts=counts,
+            )
+            return distinct, matches, collapsed
+        except StaleIndexError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def search(
     db: Any,
     runner: Any,
@@ -54,6 +105,10 @@ def search(
     k: int = DEFAULT_K,
     exact: bool = False,
     config: SearchConfig = DEFAULT_CONFIG,
+    exclude_special: bool = True,
+    exclude_first: bool = True,
+    count_duplicates: bool = False,
+    root: str | None = None,
 ) -> SearchResult:
     """The ``k`` corpus tokens most similar to ``query``'s token ``token`` at ``layer``.
 
@@ -61,23 +116,19 @@ def search(
     layer's output). ``by="context"``: mean over the chosen ``heads`` (0-based; None = all)
     of the per-head cosine of layer ``layer``'s contexts (1-based). ``query`` must be
     ``runner.run(text, contexts=True)`` of the model that built ``db``. Returns the
-    ``exbert.search/1`` payload: matches with their context, and a summary.
+    ``exbert.search/1`` payload: matches with their context, and a summary. Max-attended
+    tokens: the selected heads' mean, recomputed (search/matches.py), without special tokens /
+    position 0 unless ``exclude_special`` / ``exclude_first`` are False; identical contexts
+    collapsed (``count``) and counted once unless ``count_duplicates``; ``doc_path`` relative
+    to ``root`` (default: the working directory).
     """
     check_k(k)
     _check_model(db, runner)
     meta = db.meta
     qv = query_vector(query, token, layer, by=by, heads=heads, num_layers=meta.num_layers, num_heads=meta.num_heads)
-    for attempt in range(3):
-        version = int(db.version())
-        hits = top_k(db, qv, k, exact=exact, config=config, version=version)
-        try:
-            matches = build_matches(
-                db, token_frame(db, version), hits, qv, num_heads=meta.num_heads, causal=bool(meta.causal)
-            )
-            break
-        except StaleIndexError:
-            if attempt == 2:
-                raise
+    # Identical contexts collapse into one row, so fetch deeper until k distinct ones are found
+    # (or the corpus runs out): a user asking for 50 matches sees 50 different contexts.
+    hits, rows, collapsed = _distinct_matches(db, runner, qv, k, exact, config, exclude_special, exclude_first, root)
     return SearchResult(
         query=SearchQuery(
             text=query.text,
@@ -91,8 +142,15 @@ def search(
             method=hits.method,
             column=qv.column,
         ),
-        matches=matches,
-        summary=summarize_matches(matches),
+        matches=rows,
+        summary=summarize_matches(rows, count_duplicates=count_duplicates),
+        dedup=SearchDedup(collapsed=collapsed, counted_once=not count_duplicates),
+        max_attended_rule=MaxAttendedRule(
+            heads=[int(h) for h in qv.heads] if qv.heads is not None else list(range(meta.num_heads)),
+            exclude_special=exclude_special,
+            exclude_first=exclude_first,
+            method="mean" if layer >= 1 else "none (layer 0 has no attention)",
+        ),
     )
 
 

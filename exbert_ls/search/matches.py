@@ -1,22 +1,31 @@
 """Matches with their context: sentence, annotations, neighbours, max-attended token; summary.
 
-The *max-attended token* of a match is read from the index's ``max_att`` / ``max_att_w``
-columns (each head's most-attended position and its weight): among the selected heads of
-the layer (context search: the chosen heads; embedding search: the heads given, else all
-heads of that layer) it is the position whose head put the **largest weight** on it.
-Layer 0 (embeddings) has no attention, so embedding search at layer 0 reports none.
+The *max-attended token* of a match, given the model (``runner``), is the argmax of the
+**selected heads' mean attention** row of the matched token (the single head's row when one
+head is selected; all heads of the layer when none are), **excluding special tokens and
+position 0** (the attention sink) by default, both switchable. The index stores only each
+head's own argmax (``max_att`` / ``max_att_w``), and the argmax of a mean is not a function of
+per-head argmaxes, so the matched sentences are run again, batched (:func:`mean_max_attended`;
+50 MiniLM sentences cost one batched forward pass, see docs/benchmarks.md). Without a runner
+the index columns are used: the selected head with the largest max weight (``per-head max``,
+no exclusions possible). Layer 0 (embeddings) has no attention: no max-attended token.
 
-Summary counts are raw. For max-attended special tokens the POS/DEP/entity keys are the
-token's own spelling (``[SEP]``), so attention to special tokens stays visible.
+Identical contexts (same sentence text, same token position: a corpus that repeats a line)
+are collapsed into their best-ranked row, with ``count``, and counted once in the summary
+unless ``count_duplicates``. Summary counts are raw otherwise. For max-attended special tokens
+the POS/DEP/entity keys are the token's own spelling (``[SEP]``); offsets beyond +-8 are
+binned (``<=-8``, ``>=+8``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+import attrs
 import numpy as np
 
 from exbert_ls.errors import StaleIndexError
@@ -108,10 +117,116 @@ def max_attended_choice(
     return max_att[:, cols][rows, pick].astype(np.int64), weights[rows, pick], chosen[pick]
 
 
+FAR_OFFSET = 8
+
+
+def mean_max_attended(
+    runner: Any,
+    texts: Sequence[str],
+    positions: Sequence[int],
+    tokens: Sequence[str | None],
+    layer: int,
+    heads: Sequence[int],
+    *,
+    exclude_special: bool = True,
+    exclude_first: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(position, weight)`` per match: the argmax of the mean over ``heads`` of layer
+    ``layer`` (1-based) of the matched token's attention row, the sentences re-run in batches.
+
+    Position -1 where the re-run does not reproduce the indexed token at that position
+    (another tokenizer) or every key is excluded."""
+    unique = sorted(set(texts))
+    rows_of: dict[str, Any] = {}
+    for i, acts in runner.run_batch(unique, contexts=False):
+        rows_of[unique[i]] = acts
+    out_pos = np.full(len(texts), -1, dtype=np.int64)
+    out_w = np.zeros(len(texts), dtype=np.float32)
+    chosen = list(heads)
+    for j, (text, p) in enumerate(zip(texts, positions, strict=True)):
+        acts = rows_of[text]
+        if not 0 <= p < len(acts.tokens) or (tokens[j] is not None and acts.tokens[p].text != tokens[j]):
+            continue
+        row = np.asarray(acts.attention[layer - 1, chosen, p]).mean(axis=0)
+        allowed = np.ones(len(row), dtype=bool)
+        if exclude_special:
+            allowed &= ~np.array([t.special for t in acts.tokens])
+        if exclude_first:
+            allowed[0] = False
+        if not allowed.any():
+            continue
+        masked = np.where(allowed, row, -1.0)
+        out_pos[j] = int(masked.argmax())
+        out_w[j] = float(row[out_pos[j]])
+    return out_pos, out_w
+
+
+def relative_doc(doc: str, root: str | None) -> str:
+    """``doc`` relative to ``root`` when inside it (the workspace or corpus root), else as is."""
+    if not root:
+        return doc
+    try:
+        rel = os.path.relpath(doc, root)
+    except ValueError:  # another drive
+        return doc
+    return doc if rel.startswith("..") else rel
+
+
+def first_distinct(keys: Sequence[tuple[str, int]], limit: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Indices of the first occurrence of each distinct key, in order, up to ``limit`` keys;
+    how many of the scanned keys each one stands for; how many were collapsed. Scanning stops
+    before the ``limit + 1``-th distinct key, so counts cover the same prefix as the rows."""
+    first: dict[tuple[str, int], int] = {}
+    keep: list[int] = []
+    counts: list[int] = []
+    used = 0
+    for i, key in enumerate(keys):
+        row = first.get(key)
+        if row is None:
+            if len(keep) == limit:
+                break
+            row = first[key] = len(keep)
+            keep.append(i)
+            counts.append(0)
+        counts[row] += 1
+        used += 1
+    return np.asarray(keep, dtype=np.int64), np.asarray(counts, dtype=np.int64), used - len(keep)
+
+
+def distinct_hits(db: Any, frame: TokenFrame, hits: Hits, limit: int) -> tuple[Hits, np.ndarray, int]:
+    """``hits`` with identical contexts (same sentence text and token position: a corpus that
+    repeats a line) collapsed into their best-ranked hit, at most ``limit`` of them; the count
+    each kept hit stands for; how many hits were collapsed."""
+    sentence, position = frame.sentence[hits.offsets], frame.position[hits.offsets]
+    unique = sorted(set(sentence.tolist()))
+    texts: dict[int, str] = {}
+    if unique:
+        where = f"sentence IN ({', '.join(str(i) for i in unique)})"
+        table = scan(db.sentences, ["sentence", "text"], where)
+        texts = dict(zip(table["sentence"].to_pylist(), table["text"].to_pylist(), strict=True))
+    keys = [(texts.get(int(s_), ""), int(p_)) for s_, p_ in zip(sentence, position, strict=True)]
+    keep, counts, collapsed = first_distinct(keys, limit)
+    return Hits(hits.offsets[keep], hits.similarity[keep], hits.method), counts, collapsed
+
+
 def build_matches(
-    db: Any, frame: TokenFrame, hits: Hits, query: QueryVector, *, num_heads: int, causal: bool
+    db: Any,
+    frame: TokenFrame,
+    hits: Hits,
+    query: QueryVector,
+    *,
+    num_heads: int,
+    causal: bool,
+    runner: Any = None,
+    exclude_special: bool = True,
+    exclude_first: bool = True,
+    root: str | None = None,
+    counts: np.ndarray | None = None,
 ) -> list[SearchMatch]:
-    """The ``matches`` list of an ``exbert.search/1`` payload."""
+    """The ``matches`` list of an ``exbert.search/1`` result, for hits already made distinct
+    (:func:`distinct_hits`; ``counts`` is how many hits each one stands for).
+
+    With ``runner`` the max-attended tokens follow the selected heads' mean (module docstring)."""
     offsets = hits.offsets
     sentence, position, word = frame.sentence[offsets], frame.position[offsets], frame.word[offsets]
     own = _take(db.tokens, frame, offsets, _MATCH_COLUMNS)
@@ -120,13 +235,27 @@ def build_matches(
     ma_pos = ma_w = ma_head = None
     others = np.full(0, -1, dtype=np.int64)
     if query.layer >= 1 and len(offsets):
-        ma_pos, ma_w, ma_head = max_attended_choice(
-            np.asarray(own["max_att"], dtype=np.int64),
-            np.asarray(own["max_att_w"], dtype=np.float32),
-            query.layer,
-            query.heads,
-            num_heads,
-        )
+        if runner is not None:
+            heads = list(query.heads) if query.heads is not None else list(range(num_heads))
+            ma_pos, ma_w = mean_max_attended(
+                runner,
+                [texts[int(s_)]["text"] for s_ in sentence],
+                [int(p_) for p_ in position],
+                own["token"],
+                query.layer,
+                heads,
+                exclude_special=exclude_special,
+                exclude_first=exclude_first,
+            )
+            ma_head = np.full(len(offsets), heads[0] if len(heads) == 1 else -1, dtype=np.int64)
+        else:
+            ma_pos, ma_w, ma_head = max_attended_choice(
+                np.asarray(own["max_att"], dtype=np.int64),
+                np.asarray(own["max_att_w"], dtype=np.float32),
+                query.layer,
+                query.heads,
+                num_heads,
+            )
         others = frame.offsets(sentence, ma_pos)
     nexts = frame.offsets(sentence, position + 1) if causal else np.full(len(offsets), -1)
     other = _take(db.tokens, frame, np.concatenate([others, nexts]), _OTHER_COLUMNS)
@@ -137,7 +266,7 @@ def build_matches(
         s = texts[int(sentence[i])]
         words, w, p = s["words"], int(word[i]), int(position[i])
         max_attended = None
-        if ma_pos is not None and ma_w is not None and ma_head is not None and other["token"][i] is not None:
+        if ma_pos is not None and ma_w is not None and ma_pos[i] >= 0 and other["token"][i] is not None:
             max_attended = MaxAttended(
                 position=int(ma_pos[i]),
                 offset=int(ma_pos[i]) - p,
@@ -147,7 +276,7 @@ def build_matches(
                 ent_type=other["ent_type"][i] or "",
                 special=bool(other["special"][i]),
                 weight=round(float(ma_w[i]), 4),
-                head=int(ma_head[i]),
+                head=None if ma_head is None or int(ma_head[i]) < 0 else int(ma_head[i]),
             )
         next_token = None
         if causal and other["token"][n_ma + i] is not None:
@@ -157,6 +286,7 @@ def build_matches(
                 rank=i,
                 similarity=round(float(hits.similarity[i]), 4),
                 doc=s["doc"],
+                doc_path=relative_doc(s["doc"], root),
                 sentence=int(sentence[i]),
                 text=s["text"],
                 token=MatchToken(position=p, text=own["token"][i], start=own["start"][i], end=own["end"][i]),
@@ -165,15 +295,28 @@ def build_matches(
                 right=_word(words, w + 1),
                 next_token=next_token,
                 max_attended=max_attended,
+                count=1 if counts is None else int(counts[i]),
             )
         )
     return matches
 
 
-def summarize_matches(matches: Sequence[SearchMatch]) -> MatchSummary:
-    """Raw counts of the matches' POS / DEP / entity and of their max-attended tokens'."""
-    words = [m.word for m in matches if m.word is not None]
-    attended = [m.max_attended for m in matches if m.max_attended is not None]
+def _offset_bin(offset: int) -> str:
+    if offset <= -FAR_OFFSET:
+        return f"<=-{FAR_OFFSET}"
+    if offset >= FAR_OFFSET:
+        return f">=+{FAR_OFFSET}"
+    return str(offset)
+
+
+def summarize_matches(matches: Sequence[SearchMatch], *, count_duplicates: bool = False) -> MatchSummary:
+    """Counts of the matches' POS / DEP / entity and of their max-attended tokens' (offsets
+    binned beyond +-8). A collapsed row counts once, or ``count`` times with ``count_duplicates``."""
+    weight = [m.count if count_duplicates else 1 for m in matches]
+    words = [m.word for m, n in zip(matches, weight, strict=True) if m.word is not None for _ in range(n)]
+    attended = [
+        m.max_attended for m, n in zip(matches, weight, strict=True) if m.max_attended is not None for _ in range(n)
+    ]
 
     def counts(values: Sequence[str]) -> dict[str, int]:
         return dict(Counter(values).most_common())
@@ -182,7 +325,7 @@ def summarize_matches(matches: Sequence[SearchMatch]) -> MatchSummary:
         return a.text if a.special else str(getattr(a, key))
 
     return MatchSummary(
-        count=len(matches),
+        count=sum(weight),
         pos=counts([w.pos for w in words]),
         dep=counts([w.dep for w in words]),
         ent_type=counts([w.ent_type for w in words]),
@@ -190,6 +333,6 @@ def summarize_matches(matches: Sequence[SearchMatch]) -> MatchSummary:
             pos=counts([label(a, "pos") for a in attended]),
             dep=counts([label(a, "dep") for a in attended]),
             ent_type=counts([label(a, "ent_type") for a in attended]),
-            offset=counts([str(a.offset) for a in attended]),
+            offset=counts([_offset_bin(a.offset) for a in attended]),
         ),
     )

@@ -321,6 +321,13 @@ def _register_commands(server: ExbertLanguageServer) -> None:
         args = parse("exbert.headSummary", HeadSummaryArgs, arguments)
         return await ls.run("exbert.headSummary", lambda cancel: to_wire(handlers.head_summary(ls.state, args)))
 
+    @server.command("exbert.attentionRows")
+    async def attention_rows(ls: ExbertLanguageServer, *arguments: Any) -> dict[str, Any]:
+        from exbert_ls.server.attention_rows import AttentionRowsArgs, handle
+
+        args = parse("exbert.attentionRows", AttentionRowsArgs, arguments)
+        return await ls.run("exbert.attentionRows", lambda cancel: to_wire(handle(ls.state, args)))
+
     @server.command("exbert.status")
     async def status(ls: ExbertLanguageServer, *arguments: Any) -> dict[str, Any]:
         parse("exbert.status", StatusArgs, arguments)

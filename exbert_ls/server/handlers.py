@@ -117,7 +117,18 @@ def search(state: ServerState, args: SearchArgs, selected: Selected, cancel: thr
     db = state.db()  # after the argument checks: a bad argument is reported as such
     check_cancelled(cancel)
     result = run_search(
-        db, runner, acts, token, layer, by=args.by, heads=args.heads, k=args.k or state.settings.k, exact=args.exact
+        db,
+        runner,
+        acts,
+        token,
+        layer,
+        by=args.by,
+        heads=args.heads,
+        k=args.k or state.settings.k,
+        exact=args.exact,
+        exclude_special=args.exclude_special,
+        exclude_first=args.exclude_first,
+        count_duplicates=args.count_duplicates,
     )
     tok = acts.tokens[token]
     if selected.lines is not None and not tok.special:

@@ -109,6 +109,12 @@ class SearchArgs(Selection):
     """Number of matches; default ``exbert.k``."""
     exact: bool = False
     """Exact scan instead of the ANN index."""
+    exclude_special: bool = True
+    """Max-attended tokens skip special tokens (search/matches.py)."""
+    exclude_first: bool = True
+    """Max-attended tokens skip position 0 (the attention sink)."""
+    count_duplicates: bool = False
+    """Summary histograms count every copy of a collapsed context (default: once)."""
 
 
 @camel_keys

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import pyarrow as pa
 
@@ -44,6 +45,9 @@ from exbert_ls.store.segment import Sentence, chunks, fit, spacy_sentences
 from exbert_ls.store.sources import Source, read_source, walk
 from exbert_ls.store.verify import row_counts
 from exbert_ls.summarize.heads import HeadStats, sentence_head_stats
+
+if TYPE_CHECKING:
+    from exbert_ls.store.ray_engine import RayOptions
 
 ProgressCallback = Callable[[IndexProgress], None]
 BATCH_TOKENS = 2048
@@ -75,15 +79,22 @@ def index_paths(
     cancel: threading.Event | None = None,
     config: IndexConfig | None = None,
     wait: bool = False,
+    engine: Literal["local", "ray"] = "local",
+    ray: RayOptions | None = None,
 ) -> IndexReport:
     """Index files and folders into the corpus database at ``uri`` (created if absent).
 
     Unchanged files (same sha256) are skipped, changed ones replaced, files under ``paths``
     that disappeared are removed. Raises :class:`~exbert_ls.errors.IndexMismatchError` if
     the database was built by another model, :class:`~exbert_ls.errors.WriterBusyError` if
-    another writer holds the database (``wait``: wait for it instead).
+    another writer holds the database (``wait``: wait for it instead). ``engine="ray"`` runs
+    annotation and the model on a Ray cluster (``ray``: where; docs/cluster.md), same rows.
     """
-    with writer_lock(uri, wait=wait):
+    with writer_lock(uri, wait=wait):  # the driver holds it: Ray workers never write
+        if engine == "ray":
+            from exbert_ls.store.ray_engine import index_with_ray  # Ray loads only when asked for
+
+            return index_with_ray(paths, uri, runner, annotator, progress, cancel, config, ray)
         return _index_locked(paths, uri, runner, annotator, progress, cancel, config)
 
 
@@ -95,6 +106,8 @@ def _index_locked(
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
     config: IndexConfig | None,
+    *,
+    make_run: Callable[..., _Run] | None = None,
 ) -> IndexReport:
     """:func:`index_paths` with the writer lock held: recovering ``pending`` documents is safe,
     their writer is dead."""
@@ -107,7 +120,7 @@ def _index_locked(
     labels = ([GOLD] if "conllu" in kinds else []) + ([annotator.version] if "text" in kinds and annotator else [])
     db = CorpusDB.create_or_open(uri, runner, "+".join(labels) or GOLD)
     require_readable(db)
-    run = _Run(db, runner, annotator, config, progress, cancel or threading.Event(), began)
+    run = (make_run or _Run)(db, runner, annotator, config, progress, cancel or threading.Event(), began)
     run.report.skipped.extend((s.doc, s.reason) for s in found.skipped)
     run.report.recovered = db.recover()
     known = _trust_counts(db, db.document_states())

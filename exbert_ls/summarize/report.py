@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -47,19 +48,32 @@ def heads_markdown(
     return "\n".join(lines)
 
 
-def readable_heads(payload: dict[str, Any], *, relations: int = 20) -> str:
-    """Terminal summary: the corpus size, the best head per frequent relation, each head's line."""
+def z_score(accuracy: float, baseline: float, support: int) -> float:
+    """(accuracy - baseline) in standard errors of a binomial at the baseline rate (the panel's z)."""
+    p = min(1 - 1e-6, max(1e-6, baseline))
+    return (accuracy - baseline) / math.sqrt(p * (1 - p) / max(1, support))
+
+
+def readable_heads(payload: dict[str, Any], *, relations: int | None = 20) -> str:
+    """Terminal summary: the corpus size, the best head per frequent relation (direction,
+    support, baseline with its offset, z), each head's line. ``relations=None``: all of them."""
     out = [
         f"{payload['sentences']:,} sentences, {payload['tokens']:,} tokens "
-        "(layers 1-based, heads 0-based; baseline = best fixed word offset -3..+2)",
+        "(layers 1-based, heads 0-based; baseline = best fixed word offset -3..+2; "
+        "z = (acc - base) / sqrt(base (1 - base) / support))",
         "",
-        f"{'relation':<14}{'direction':<17}{'support':>8}  {'best':<8}{'acc %':>7}{'base %':>8}  offset",
+        f"{'relation':<14}{'direction':<17}{'support':>8}  {'best':<8}{'acc %':>7}{'base %':>8}  offset{'z':>7}",
     ]
-    for r in relation_rows(payload)[:relations]:
+    rows = relation_rows(payload)
+    shown = rows if relations is None else rows[:relations]
+    for r in shown:
+        z = z_score(r["accuracy"], r["baseline"], r["support"])
         out.append(
             f"{r['relation']:<14}{r['direction']:<17}{r['support']:>8}  {r['best']:<8}"
-            f"{_pct(r['accuracy']):>7}{_pct(r['baseline']):>8}  {r['baseline_offset']:+d}"
+            f"{_pct(r['accuracy']):>7}{_pct(r['baseline']):>8}  {r['baseline_offset']:+6d}{z:>7.1f}"
         )
+    if len(shown) < len(rows):
+        out.append(f"({len(rows) - len(shown)} more relations omitted: --all lists them)")
     out.append("")
     out.extend(h["description"] for h in payload["heads"])
     return "\n".join(out)

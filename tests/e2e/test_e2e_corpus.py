@@ -46,13 +46,18 @@ async def test_search_finds_the_same_sentence_first(client: LanguageClient, inde
     explained = await command(client, "exbert.explain", {"text": text, "annotate": False})
     cat = next(t["index"] for t in explained["tokens"] if t["text"] == "cat")
     result = await command(client, "exbert.search", {"text": text, "token": cat, "layer": 2, "k": 5, "exact": True})
+    # k = 5 distinct contexts; identical ones (the corpus repeats its sentences) are one row with a
+    # count, and the search went deeper to fill k
     assert result["schema"] == "exbert.search/1" and len(result["matches"]) == 5
+    collapsed = sum(m["count"] for m in result["matches"]) - 5
+    assert collapsed > 0 and result["dedup"] == {"collapsed": collapsed, "counted_once": True}
+    assert len({(m["text"], m["token"]["position"]) for m in result["matches"]}) == 5
     top = result["matches"][0]
     assert top["text"] == text and top["token"]["position"] == cat
     assert top["similarity"] == pytest.approx(1.0, abs=1e-2)
     similarities = [m["similarity"] for m in result["matches"]]
     assert similarities == sorted(similarities, reverse=True)
-    assert sum(result["summary"]["pos"].values()) == 5
+    assert sum(result["summary"]["pos"].values()) == len(result["matches"])  # a collapsed row counts once
 
 
 async def test_search_by_document_position(client: LanguageClient, indexed: dict, workspace):

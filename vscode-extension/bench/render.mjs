@@ -1,19 +1,50 @@
 // Panel render timings in headless chromium for synthetic payloads of growing size.
-// Usage (after `npm run build`): node bench/render.mjs [repeats]   (or --smoke: one small case, once)
-// Prints a Markdown table: decode + first attention render, layer switch, and model view, medians.
+// Usage (after `npm run build`): node bench/render.mjs [repeats] [--smoke]
+// Prints a Markdown table: decode + first render (the view the panel picks by length: lines up to
+// 160 tokens, the matrix above), a layer switch, and the line view, medians. Dense uint8 payloads
+// up to 512 tokens; 2,048 tokens as the server sends them (sparse top-mass rows, 6 keys per row).
+// --smoke: one small case, one repeat (seconds; run by the test command).
 import { readFileSync } from "node:fs";
 import { deflateSync } from "node:zlib";
 import { chromium } from "playwright-core";
 
 const SMOKE = process.argv.includes("--smoke");
-const REPEATS = SMOKE ? 1 : Number(process.argv[2] ?? 5);
+const REPEATS = SMOKE ? 1 : Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 5);
 const ORIGIN = "https://webview.test";
-const CASES = [
-  { name: "minilm-like 6x12", L: 6, H: 12, T: 32 },
-  { name: "minilm-like 6x12", L: 6, H: 12, T: 128 },
-  { name: "minilm-like 6x12", L: 6, H: 12, T: 512 },
-  { name: "smollm2-like 30x9", L: 30, H: 9, T: 128 },
-].slice(0, SMOKE ? 1 : undefined);
+const CASES = SMOKE
+  ? [{ name: "minilm-like 6x12", L: 6, H: 12, T: 32 }]
+  : [
+      { name: "minilm-like 6x12", L: 6, H: 12, T: 43 },
+      { name: "minilm-like 6x12", L: 6, H: 12, T: 128 },
+      { name: "minilm-like 6x12", L: 6, H: 12, T: 512 },
+      { name: "smollm2-like 30x9, sparse", L: 30, H: 9, T: 2048, sparse: 6 },
+    ];
+
+function sparsePayload({ L, H, T, sparse: keep }) {
+  const rows = L * H * T;
+  const counts = new Uint16Array(rows).fill(keep);
+  const gaps = new Uint16Array(rows * keep);
+  const weights = new Uint8Array(rows * keep).fill(Math.round((255 * 0.95) / keep));
+  let seed = 11;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let r = 0; r < rows; r++) {
+    const keys = new Set();
+    while (keys.size < keep) keys.add(Math.floor(rand() * T));
+    [...keys].sort((a, b) => a - b).forEach((k, j, all) => (gaps[r * keep + j] = j ? k - all[j - 1] : k));
+  }
+  const enc = (bytes, dtype, n) => ({ dtype, shape: [n], encoding: "zlib+base64", data: Buffer.from(deflateSync(bytes)).toString("base64") });
+  const p = payload({ L: 1, H: 1, T });
+  return {
+    ...p, num_layers: L, num_heads: H, model: { ...p.model, num_layers: L, num_heads: H },
+    attention: {
+      sparse: "topmass/1", shape: [L, H, T, T], mass: 0.95, cap: keep, delta: true,
+      counts: enc(new Uint8Array(counts.buffer), "uint16", rows),
+      indices: enc(new Uint8Array(gaps.buffer), "uint16", rows * keep),
+      weights: { ...enc(weights, "uint8", rows * keep), scale: 1 / 255 },
+      kept: enc(new Uint8Array(rows * 2), "float16", rows),
+    },
+  };
+}
 
 function payload({ L, H, T }) {
   // rows: random weights normalised to 1, as uint8 (x/255), zlib, base64, like the server's
@@ -41,11 +72,12 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const html = `<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${ORIGIN}; script-src 'nonce-bench'"><link rel="stylesheet" href="${ORIGIN}/webview.css"></head><body><div id="app"></div><script nonce="bench" src="${ORIGIN}/webview.js"></script></body></html>`;
 
 const browser = await chromium.launch({ executablePath: process.env.EXBERT_CHROMIUM ?? "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu"] });
-console.log("| case | T | message MB | explain → attention view (ms) | layer switch (ms) | model view (ms) |\n|---|---:|---:|---:|---:|---:|");
+console.log("| case | T | message MB | explain → first view (ms) | first view | layer switch (ms) | line view (ms) |\n|---|---:|---:|---:|---|---:|---:|");
 for (const c of CASES) {
-  const message = { type: "explain", result: payload(c) };
+  const message = { type: "explain", result: c.sparse ? sparsePayload(c) : payload(c) };
   const mb = (JSON.stringify(message).length / 1e6).toFixed(2);
-  const times = { first: [], layer: [], model: [] };
+  const times = { first: [], layer: [], lines: [] };
+  let first = "";
   for (let i = 0; i < REPEATS; i++) {
     const context = await browser.newContext({ viewport: { width: 1300, height: 900 } });
     await context.route("**/*", (route) => {
@@ -60,9 +92,10 @@ for (const c of CASES) {
     times.first.push(await page.evaluate(async (m) => {
       const t0 = performance.now();
       window.postMessage(m, "*");
-      while (!document.querySelector("svg.attention")) await new Promise((r) => setTimeout(r, 1));
+      while (!document.querySelector("svg.attention, svg.matrix-overlay")) await new Promise((r) => setTimeout(r, 1));
       return performance.now() - t0;
     }, message));
+    first = await page.evaluate(() => (document.querySelector("svg.matrix-overlay") ? "matrix" : "lines"));
     times.layer.push(await page.evaluate(() => {
       const select = document.querySelector('[data-control="layer"]');
       const t0 = performance.now();
@@ -70,13 +103,13 @@ for (const c of CASES) {
       select.dispatchEvent(new Event("change"));
       return performance.now() - t0; // rendering is synchronous on change
     }));
-    times.model.push(await page.evaluate(() => {
+    times.lines.push(await page.evaluate(() => {
       const t0 = performance.now();
-      document.querySelector('button[data-view="model"]').click();
+      document.querySelector('button[data-view="attention"]').click();
       return performance.now() - t0;
     }));
     await context.close();
   }
-  console.log(`| ${c.name} | ${c.T} | ${mb} | ${median(times.first).toFixed(0)} | ${median(times.layer).toFixed(0)} | ${median(times.model).toFixed(0)} |`);
+  console.log(`| ${c.name} | ${c.T} | ${mb} | ${median(times.first).toFixed(0)} | ${first} | ${median(times.layer).toFixed(0)} | ${median(times.lines).toFixed(0)} |`);
 }
 await browser.close();

@@ -33,7 +33,9 @@ export interface NdArray {
   data: Uint8Array;
 }
 
-export type AttentionField = P.EncodedArray | NdArray | number[][][][];
+/** Long inputs: top-mass sparse rows (exbert_ls/sparse_attention.py); exact rows from `exbert.attentionRows`. */
+export type SparseAttention = P.SparseAttention;
+export type AttentionField = P.EncodedArray | NdArray | number[][][][] | P.SparseAttention;
 
 /** `exbert.explain` / `exbert explain --json` (exbert.explain/1). */
 export type ExplainPayload = P.ExplainResult;
@@ -48,6 +50,21 @@ export type AnnotationKind = "pos" | "dep" | "ent_type";
 
 /** Arguments of the server's `exbert.search` command (camelCase keys; docs/protocol.md). */
 export type SearchArgs = P.SearchArgs;
+/** How the max-attended tokens were chosen (heads, exclusions, method). */
+export type MaxAttendedRule = P.MaxAttendedRule;
+
+/** Arguments of `exbert.attentionRows`: exact rows (or whole heads when `rows` is absent). */
+export interface AttentionRowsArgs {
+  text: string;
+  model?: string;
+  mask?: number[];
+  layer: number; // 1-based
+  heads: number[]; // 0-based
+  rows?: number[];
+}
+
+/** Its answer: `weights[i]` is head `heads[i]`, shape [rows.length or T, T]. */
+export type AttentionRowsPayload = P.AttentionRowsResult;
 /** Arguments of the server's `exbert.explain` command. */
 export type ExplainArgs = P.ExplainArgs;
 
@@ -57,10 +74,14 @@ export interface ViewState {
   heads: number[]; // 0-based, combined by mean
   threshold: number; // cumulative mass kept per row, 0..1
   hideSpecial: boolean;
-  view: "attention" | "model";
+  view: "attention" | "matrix" | "model";
   by: SearchBy;
   annotation: AnnotationKind;
   selected: number | null; // token position
+  /** Line view: first visible row of the window (long inputs); null/absent = around the selection. */
+  window?: number | null;
+  /** Matrix view: zoomed region [q0, q1, k0, k1) in visible-token indices; null/absent = all. */
+  zoom?: [number, number, number, number] | null;
 }
 
 // ---- messages: host -> webview ----
@@ -69,7 +90,8 @@ export type HostToWebview =
   | { type: "search"; requestId: number; result: SearchPayload }
   | { type: "heads"; requestId: number; result: HeadsPayload }
   | { type: "error"; requestId: number | null; message: string }
-  | { type: "busy"; message: string | null };
+  | { type: "busy"; message: string | null }
+  | { type: "attentionRows"; requestId: number; result: AttentionRowsPayload };
 
 // ---- messages: webview -> host ----
 export type WebviewToHost =
@@ -78,14 +100,16 @@ export type WebviewToHost =
   | { type: "mask"; text: string; model: string; mask: number[] }
   | { type: "heads"; requestId: number; layer: number; heads: number[] }
   | { type: "reveal"; uri: string; range: DocRange }
-  | { type: "export"; format: "html" | "json"; payload: ExplainPayload; view: ViewState };
+  | { type: "export"; format: "html" | "json"; payload: ExplainPayload; view: ViewState }
+  | { type: "attentionRows"; requestId: number; args: AttentionRowsArgs }
+  | { type: "openDocument"; doc: string; sentence: number; text: string };
 
 export function assertNever(value: never, what = "message"): never {
   throw new Error(`unhandled ${what}: ${JSON.stringify(value)}`);
 }
 
-const HOST_TYPES = new Set(["explain", "search", "heads", "error", "busy"]);
-const WEBVIEW_TYPES = new Set(["ready", "search", "mask", "heads", "reveal", "export"]);
+const HOST_TYPES = new Set(["explain", "search", "heads", "error", "busy", "attentionRows"]);
+const WEBVIEW_TYPES = new Set(["ready", "search", "mask", "heads", "reveal", "export", "attentionRows", "openDocument"]);
 
 function hasType(value: unknown, types: Set<string>): boolean {
   return (

@@ -4,13 +4,15 @@ import { assertNever, type DocRange, type ExplainPayload, type HostToWebview, ty
 import type { ExbertServer } from "./server";
 
 export interface MessageDeps {
-  server: Pick<ExbertServer, "search" | "explain" | "headSummary">;
+  server: Pick<ExbertServer, "search" | "explain" | "headSummary"> & Partial<Pick<ExbertServer, "attentionRows">>;
   post(message: HostToWebview): void;
   /** Ask the user where to save and write the file; resolves false when they cancel. */
   save(format: "html" | "json", content: string): Promise<boolean>;
   standaloneHtml(payload: ExplainPayload, view: ViewState): string;
   /** Show a document range in an editor. */
   reveal(uri: string, range: DocRange): Promise<void>;
+  /** Open a corpus document at the sentence whose text is `text` (panel: jump to a match). */
+  openDocument?(doc: string, text: string): Promise<void>;
   ready(): void;
   k(): number;
   /** Offer "exBERT: Index Workspace" when a search needs an index (optional: tests omit it). */
@@ -65,6 +67,22 @@ export async function handleWebviewMessage(message: WebviewToHost, deps: Message
         await deps.reveal(message.uri, message.range);
       } catch (error) {
         deps.post({ type: "error", requestId: null, message: `Cannot show ${message.uri}: ${errorMessage(error)}` });
+      }
+      return;
+    case "attentionRows":
+      try {
+        if (!deps.server.attentionRows) throw new Error("this server has no exbert.attentionRows");
+        const result = await deps.server.attentionRows(message.args);
+        deps.post({ type: "attentionRows", requestId: message.requestId, result });
+      } catch (error) {
+        deps.post({ type: "error", requestId: message.requestId, message: `Exact attention rows failed: ${errorMessage(error)}` });
+      }
+      return;
+    case "openDocument":
+      try {
+        await deps.openDocument?.(message.doc, message.text);
+      } catch (error) {
+        deps.post({ type: "error", requestId: null, message: `Cannot open ${message.doc}: ${errorMessage(error)}` });
       }
       return;
     case "export": {

@@ -75,7 +75,7 @@ export class ExbertPanel {
   private receive(message: unknown): void {
     if (!isWebviewToHost(message)) return;
     const server = this.ctx.server();
-    if (!server && (message.type === "search" || message.type === "mask" || message.type === "heads")) {
+    if (!server && (message.type === "search" || message.type === "mask" || message.type === "heads" || message.type === "attentionRows")) {
       this.post({ type: "error", requestId: "requestId" in message ? message.requestId : null, message: "The exBERT language server is not running." });
       return;
     }
@@ -85,6 +85,7 @@ export class ExbertPanel {
       save: (format, content) => this.save(format, content),
       standaloneHtml: (payload, view) => this.standaloneHtml(payload, view),
       reveal: (uri, range) => this.reveal(uri, range),
+      openDocument: (doc, text) => this.openDocument(doc, text),
       ready: () => this.flush(),
       k: () => this.ctx.k(),
       offerIndex: () => void this.offerIndex(),
@@ -116,6 +117,14 @@ export class ExbertPanel {
     editor.revealRange(selection);
   }
 
+  private async openDocument(doc: string, text: string): Promise<void> {
+    const document = await vscode.workspace.openTextDocument(vscode.Uri.file(doc));
+    const at = document.getText().indexOf(text); // the sentence as indexed; -1 when the file changed since
+    const selection = at >= 0 ? new vscode.Range(document.positionAt(at), document.positionAt(at + text.length)) : undefined;
+    const editor = await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.One, selection });
+    if (selection) editor.revealRange(selection);
+  }
+
   private async save(format: "html" | "json", content: string): Promise<boolean> {
     const target = await vscode.window.showSaveDialog({
       title: format === "html" ? "Export the exBERT view as a standalone page" : "Export the explain payload and view",
@@ -136,4 +145,4 @@ export class ExbertPanel {
 }
 
 const notRunning = () => Promise.reject(new Error("The exBERT language server is not running."));
-const OFFLINE = { search: notRunning, explain: notRunning, headSummary: notRunning };
+const OFFLINE = { search: notRunning, explain: notRunning, headSummary: notRunning, attentionRows: notRunning };

@@ -1,5 +1,5 @@
 // Typed calls of the server's `exbert.*` commands through `workspace/executeCommand`.
-import type { ExplainArgs, ExplainResult, HeadsPayload, IndexResult, SearchArgs, SearchPayload, StatusResult } from "../protocol";
+import type { AttentionRowsArgs, AttentionRowsPayload, ExplainArgs, ExplainResult, HeadsPayload, IndexResult, SearchArgs, SearchPayload, StatusResult } from "../protocol";
 
 export interface CancelToken {
   readonly isCancellationRequested: boolean;
@@ -25,6 +25,10 @@ export class ExbertServer {
 
   headSummary(layer?: number, head?: number): Promise<HeadsPayload> {
     return this.call<HeadsPayload>("exbert.headSummary", { ...(layer ? { layer } : {}), ...(head !== undefined ? { head } : {}) });
+  }
+
+  attentionRows(args: AttentionRowsArgs): Promise<AttentionRowsPayload> {
+    return this.call<AttentionRowsPayload>("exbert.attentionRows", args);
   }
 
   indexWorkspace(paths?: string[], token?: CancelToken): Promise<IndexResult> {

@@ -12,6 +12,7 @@ export interface ExbertLsPayloads {
   status?: StatusResult;
   index?: IndexResult;
   verify?: VerifyResult;
+  attention_rows?: AttentionRowsResult;
   probe?: ProbeResult;
   lens?: LensResult;
   ablate?: AblationResult;
@@ -54,9 +55,10 @@ export interface ExplainResult {
    */
   words: ExplainWord[];
   /**
-   * ``[L, H, T, T]`` attention (rows sum to 1): nested lists (rounded to 4 digits) or encoded.
+   * ``[L, H, T, T]`` attention (rows sum to 1): nested lists (rounded to 4 digits), encoded, or
+   * (long inputs) top-mass sparse rows.
    */
-  attention: EncodedArray | number[][][][];
+  attention: EncodedArray | number[][][][] | SparseAttention;
   /**
    * Top-k per position (masked fill or next token); null without an LM head or top_k 0.
    */
@@ -286,7 +288,145 @@ export interface EncodedArray {
   /**
    * Element type; ``uint8`` carries ``scale`` (value = byte * scale).
    */
-  dtype: "float16" | "float32" | "uint8";
+  dtype: "float16" | "float32" | "uint8" | "uint16";
+  /**
+   * Array shape, C order.
+   */
+  shape: number[];
+  /**
+   * ``base64`` / ``zlib+base64``: ``data`` is base64 text of the little-endian bytes (deflated
+   * first for zlib). ``raw`` / ``zlib``: ``data`` is the bytes themselves (msgpack ``bin``).
+   */
+  encoding: "base64" | "zlib+base64" | "raw" | "zlib";
+  /**
+   * The array's bytes: base64 text in JSON, binary inside a msgpack document.
+   */
+  data: string | Uint8Array;
+  /**
+   * ``uint8`` only: value = byte * scale (1/255 for attention weights).
+   */
+  scale: number | null;
+}
+/**
+ * ``[L, H, T, T]`` attention of a long input (exbert_ls/sparse_attention.py): per layer,
+ * head and row, the strongest weights up to ``mass`` of the row (at most ``cap`` keys), as CSR
+ * arrays over the ``L*H*T`` rows. Exact rows come from ``exbert.attentionRows``.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "SparseAttention".
+ */
+export interface SparseAttention {
+  /**
+   * Form tag (tells a sparse field from an encoded dense one).
+   */
+  sparse: "topmass/1";
+  /**
+   * ``[L, H, T, T]`` of the dense attention.
+   */
+  shape: number[];
+  /**
+   * Share of each row's mass aimed at (rows capped at ``cap`` keys may keep less: ``kept``).
+   */
+  mass: number;
+  /**
+   * Keys a row keeps at most.
+   */
+  cap: number;
+  /**
+   * ``indices`` are gaps: each row's first key, then differences (keys ascending).
+   */
+  delta: boolean;
+  counts: EncodedArray1;
+  indices: EncodedArray2;
+  weights: EncodedArray3;
+  kept: EncodedArray4;
+}
+/**
+ * A numpy array on the wire (``exbert_ls.wire.encode_array``); the panel decodes it.
+ */
+export interface EncodedArray1 {
+  /**
+   * Element type; ``uint8`` carries ``scale`` (value = byte * scale).
+   */
+  dtype: "float16" | "float32" | "uint8" | "uint16";
+  /**
+   * Array shape, C order.
+   */
+  shape: number[];
+  /**
+   * ``base64`` / ``zlib+base64``: ``data`` is base64 text of the little-endian bytes (deflated
+   * first for zlib). ``raw`` / ``zlib``: ``data`` is the bytes themselves (msgpack ``bin``).
+   */
+  encoding: "base64" | "zlib+base64" | "raw" | "zlib";
+  /**
+   * The array's bytes: base64 text in JSON, binary inside a msgpack document.
+   */
+  data: string | Uint8Array;
+  /**
+   * ``uint8`` only: value = byte * scale (1/255 for attention weights).
+   */
+  scale: number | null;
+}
+/**
+ * A numpy array on the wire (``exbert_ls.wire.encode_array``); the panel decodes it.
+ */
+export interface EncodedArray2 {
+  /**
+   * Element type; ``uint8`` carries ``scale`` (value = byte * scale).
+   */
+  dtype: "float16" | "float32" | "uint8" | "uint16";
+  /**
+   * Array shape, C order.
+   */
+  shape: number[];
+  /**
+   * ``base64`` / ``zlib+base64``: ``data`` is base64 text of the little-endian bytes (deflated
+   * first for zlib). ``raw`` / ``zlib``: ``data`` is the bytes themselves (msgpack ``bin``).
+   */
+  encoding: "base64" | "zlib+base64" | "raw" | "zlib";
+  /**
+   * The array's bytes: base64 text in JSON, binary inside a msgpack document.
+   */
+  data: string | Uint8Array;
+  /**
+   * ``uint8`` only: value = byte * scale (1/255 for attention weights).
+   */
+  scale: number | null;
+}
+/**
+ * A numpy array on the wire (``exbert_ls.wire.encode_array``); the panel decodes it.
+ */
+export interface EncodedArray3 {
+  /**
+   * Element type; ``uint8`` carries ``scale`` (value = byte * scale).
+   */
+  dtype: "float16" | "float32" | "uint8" | "uint16";
+  /**
+   * Array shape, C order.
+   */
+  shape: number[];
+  /**
+   * ``base64`` / ``zlib+base64``: ``data`` is base64 text of the little-endian bytes (deflated
+   * first for zlib). ``raw`` / ``zlib``: ``data`` is the bytes themselves (msgpack ``bin``).
+   */
+  encoding: "base64" | "zlib+base64" | "raw" | "zlib";
+  /**
+   * The array's bytes: base64 text in JSON, binary inside a msgpack document.
+   */
+  data: string | Uint8Array;
+  /**
+   * ``uint8`` only: value = byte * scale (1/255 for attention weights).
+   */
+  scale: number | null;
+}
+/**
+ * A numpy array on the wire (``exbert_ls.wire.encode_array``); the panel decodes it.
+ */
+export interface EncodedArray4 {
+  /**
+   * Element type; ``uint8`` carries ``scale`` (value = byte * scale).
+   */
+  dtype: "float16" | "float32" | "uint8" | "uint16";
   /**
    * Array shape, C order.
    */
@@ -387,6 +527,8 @@ export interface SearchResult {
    */
   matches: SearchMatch[];
   summary: MatchSummary;
+  dedup: SearchDedup;
+  max_attended_rule: MaxAttendedRule;
 }
 /**
  * What was searched.
@@ -453,9 +595,17 @@ export interface SearchMatch {
    */
   similarity: number;
   /**
-   * Document it comes from.
+   * Document it comes from (absolute path).
    */
   doc: string;
+  /**
+   * The document relative to the workspace / corpus root when inside it, else ``doc``.
+   */
+  doc_path: string;
+  /**
+   * Identical contexts (same sentence text and position) collapsed into this row.
+   */
+  count: number;
   /**
    * Sentence id in the index.
    */
@@ -611,20 +761,21 @@ export interface MaxAttended {
    */
   special: boolean;
   /**
-   * The attention weight the chosen head puts on it.
+   * The attention weight on it (the selected heads' mean, or the chosen head's).
    */
   weight: number;
   /**
-   * The head (0-based) whose weight is largest.
+   * The head (0-based) it was taken from: the single selected head, or (index columns) the
+   * selected head with the largest weight; null for a mean over several heads.
    */
-  head: number;
+  head: number | null;
 }
 /**
  * Counts over the matches.
  */
 export interface MatchSummary {
   /**
-   * Number of matches.
+   * Number of matches counted (collapsed rows once, unless duplicates are counted).
    */
   count: number;
   /**
@@ -670,11 +821,45 @@ export interface AttendedCounts {
     [k: string]: number;
   };
   /**
-   * By offset from the match (as a string, e.g. ``"-1"``).
+   * By offset from the match (as a string, e.g. ``"-1"``; far offsets binned ``"<=-8"``, ``">=+8"``).
    */
   offset: {
     [k: string]: number;
   };
+}
+/**
+ * Identical contexts collapsed.
+ */
+export interface SearchDedup {
+  /**
+   * Rows removed by collapsing (their counts are on the row kept).
+   */
+  collapsed: number;
+  /**
+   * The summary counts a collapsed row once (false: ``count`` times).
+   */
+  counted_once: boolean;
+}
+/**
+ * Which heads and exclusions the max-attended tokens follow.
+ */
+export interface MaxAttendedRule {
+  /**
+   * The heads (0-based) whose mean attention row is used (one head: its own row).
+   */
+  heads: number[];
+  /**
+   * Special tokens were excluded as targets.
+   */
+  exclude_special: boolean;
+  /**
+   * Position 0 (the attention sink) was excluded as a target.
+   */
+  exclude_first: boolean;
+  /**
+   * ``mean`` (the matched sentences re-run), ``per-head max`` (index columns), or none at layer 0.
+   */
+  method: string;
 }
 /**
  * ``exbert.headSummary`` / ``exbert heads --json`` (docs/contracts.md).
@@ -1141,6 +1326,61 @@ export interface VerifyResult {
   reindex: string[];
 }
 /**
+ * ``exbert.attentionRows``: exact attention rows (or whole heads) of one layer.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "AttentionRowsResult".
+ */
+export interface AttentionRowsResult {
+  /**
+   * Payload schema tag.
+   */
+  schema: "exbert.attentionRows/1";
+  /**
+   * 1-based layer.
+   */
+  layer: number;
+  /**
+   * 0-based heads; ``weights[i]`` is head ``heads[i]``.
+   */
+  heads: number[];
+  /**
+   * Query positions sent (null: every row).
+   */
+  rows: number[] | null;
+  /**
+   * T, the number of tokens.
+   */
+  size: number;
+  weights: EncodedArray5;
+}
+/**
+ * A numpy array on the wire (``exbert_ls.wire.encode_array``); the panel decodes it.
+ */
+export interface EncodedArray5 {
+  /**
+   * Element type; ``uint8`` carries ``scale`` (value = byte * scale).
+   */
+  dtype: "float16" | "float32" | "uint8" | "uint16";
+  /**
+   * Array shape, C order.
+   */
+  shape: number[];
+  /**
+   * ``base64`` / ``zlib+base64``: ``data`` is base64 text of the little-endian bytes (deflated
+   * first for zlib). ``raw`` / ``zlib``: ``data`` is the bytes themselves (msgpack ``bin``).
+   */
+  encoding: "base64" | "zlib+base64" | "raw" | "zlib";
+  /**
+   * The array's bytes: base64 text in JSON, binary inside a msgpack document.
+   */
+  data: string | Uint8Array;
+  /**
+   * ``uint8`` only: value = byte * scale (1/255 for attention weights).
+   */
+  scale: number | null;
+}
+/**
  * ``exbert probe``: every head's probe scores for one model, cached per fingerprint.
  *
  * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
@@ -1476,7 +1716,7 @@ export interface AttendedCounts1 {
     [k: string]: number;
   };
   /**
-   * By offset from the match (as a string, e.g. ``"-1"``).
+   * By offset from the match (as a string, e.g. ``"-1"``; far offsets binned ``"<=-8"``, ``">=+8"``).
    */
   offset: {
     [k: string]: number;
@@ -1632,7 +1872,7 @@ export interface LensArgs {
  */
 export interface MatchSummary1 {
   /**
-   * Number of matches.
+   * Number of matches counted (collapsed rows once, unless duplicates are counted).
    */
   count: number;
   /**
@@ -1678,6 +1918,30 @@ export interface MatchToken1 {
    * Character offset one past it.
    */
   end: number;
+}
+/**
+ * How the matches' max-attended tokens were chosen.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "MaxAttendedRule".
+ */
+export interface MaxAttendedRule1 {
+  /**
+   * The heads (0-based) whose mean attention row is used (one head: its own row).
+   */
+  heads: number[];
+  /**
+   * Special tokens were excluded as targets.
+   */
+  exclude_special: boolean;
+  /**
+   * Position 0 (the attention sink) was excluded as a target.
+   */
+  exclude_first: boolean;
+  /**
+   * ``mean`` (the matched sentences re-run), ``per-head max`` (index columns), or none at layer 0.
+   */
+  method: string;
 }
 /**
  * A document position (LSP).
@@ -1756,6 +2020,34 @@ export interface SearchArgs {
    * Exact scan instead of the ANN index.
    */
   exact?: boolean;
+  /**
+   * Max-attended tokens skip special tokens (search/matches.py).
+   */
+  excludeSpecial?: boolean;
+  /**
+   * Max-attended tokens skip position 0 (the attention sink).
+   */
+  excludeFirst?: boolean;
+  /**
+   * Summary histograms count every copy of a collapsed context (default: once).
+   */
+  countDuplicates?: boolean;
+}
+/**
+ * How identical contexts were collapsed by the server.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "SearchDedup".
+ */
+export interface SearchDedup1 {
+  /**
+   * Rows removed by collapsing (their counts are on the row kept).
+   */
+  collapsed: number;
+  /**
+   * The summary counts a collapsed row once (false: ``count`` times).
+   */
+  counted_once: boolean;
 }
 /**
  * What was searched for.

@@ -1,18 +1,23 @@
 // Wires the panel together: state, host messages, and which views re-render on which change.
 import { assertNever, isHostToWebview, type ExplainPayload, type ExplainResult, type HostToWebview, type SearchPayload, type ViewState } from "../protocol";
+import { forgetMean } from "./attention";
 import { renderAttention } from "./attentionView";
-import { decodeExplain } from "./decode";
+import { decodeExplain, decodeFloats, SparseTensor } from "./decode";
 import { clear, el } from "./dom";
 import { renderHeadStrip } from "./headStrip";
 import { renderHeadSummaries } from "./headSummaries";
 import { renderHistograms } from "./histograms";
 import type { Host } from "./host";
 import { renderMatches } from "./matches";
+import { renderMatrix } from "./matrixView";
 import { renderModelView } from "./modelView";
 import { fitView, Store, type PanelState } from "./state";
 import { renderDetails } from "./tokenDetails";
 import { createToolbar } from "./toolbar";
 import { downloadJson } from "./export";
+
+/** Above this many tokens the panel opens on the matrix view (lines stay one click away). */
+export const LONG_INPUT = 160;
 
 export class App {
   private readonly store: Store;
@@ -20,6 +25,7 @@ export class App {
     header: el("header", { class: "top" }),
     strip: el("div", { class: "strip" }),
     attention: el("div", { class: "attention-root" }),
+    matrix: el("div", { class: "matrix-root" }),
     model: el("div", { class: "model-root" }),
     details: el("section", { class: "details", "aria-label": "Selected token" }),
     heads: el("section", { class: "head-summary-root", "aria-label": "Head summaries" }),
@@ -38,14 +44,18 @@ export class App {
       exportAs: (format) => this.exportAs(format),
     });
     const left = el("section", { class: "left" });
-    left.append(this.parts.strip, this.parts.attention, this.parts.model);
+    left.append(this.parts.strip, this.parts.attention, this.parts.matrix, this.parts.model);
+    // details, then the matches, then their histograms (after the first matches), then head summaries
     const right = el("aside", { class: "right" });
-    right.append(this.parts.details, this.parts.heads, this.parts.histograms, this.parts.matches);
+    right.append(this.parts.details, this.parts.matches, this.parts.histograms, this.parts.heads);
     const layout = el("main", { class: "layout" });
     layout.append(left, right);
     clear(root);
     root.append(this.parts.header, this.toolbar.root, layout, this.parts.status);
     this.store.subscribe((state, previous) => this.render(state, previous));
+    // the right column sticks below the toolbar, whose height changes as it wraps
+    const bar = this.toolbar.root;
+    new ResizeObserver(() => document.documentElement.style.setProperty("--toolbar-h", `${bar.offsetHeight + 4}px`)).observe(bar);
     if (saved.result) void this.show(saved.result, saved.view ?? undefined, saved.search);
     else this.renderEmpty();
   }
@@ -71,10 +81,14 @@ export class App {
           busy: null,
           searchPending: message.requestId === state.searchPending ? null : state.searchPending,
           headsPending: message.requestId === state.headsPending ? null : state.headsPending,
+          rowsPending: message.requestId === state.rowsPending ? null : state.rowsPending,
         });
         break;
       case "busy":
         this.store.update({ busy: message.message });
+        break;
+      case "attentionRows":
+        if (message.requestId === state.rowsPending) void this.exactRows(message.result);
         break;
       default:
         assertNever(message);
@@ -88,7 +102,8 @@ export class App {
       // a new text drops the selected token (a re-run of the same text, e.g. masked, keeps it)
       const current = this.store.state;
       const sameText = current.decoded?.payload.text === payload.text;
-      const merged = { ...current.view, selected: sameText ? current.view.selected : null, ...(view ?? {}) };
+      const fresh = sameText ? {} : { selected: null, window: null, zoom: null, view: payload.tokens.length > LONG_INPUT ? ("matrix" as const) : ("attention" as const) };
+      const merged = { ...current.view, ...fresh, ...(view ?? {}) };
       this.store.update({
         result,
         decoded,
@@ -97,7 +112,9 @@ export class App {
         heads: null,
         error: null,
         busy: null,
+        rowsPending: null,
       });
+      this.fetchRows();
     } catch (error) {
       this.store.update({ error: `Cannot show this result: ${(error as Error).message}`, busy: null });
     }
@@ -113,6 +130,45 @@ export class App {
       requestId,
       args: { text: decoded.payload.text, token: position, layer: view.layer, by: view.by, ...(view.heads.length ? { heads: view.heads } : {}) },
     });
+  }
+
+  /**
+   * Sparse payloads: fetch the exact rows of the selected token for the selected heads (all heads
+   * when none), so its details and lines use every weight, not only the strongest sent.
+   */
+  private fetchRows(): void {
+    const { decoded, view, rowsPending } = this.store.state;
+    if (!decoded || !(decoded.attention instanceof SparseTensor) || !this.host.connected || view.selected === null || rowsPending !== null) return;
+    const att = decoded.attention;
+    const heads = view.heads.length ? view.heads : Array.from({ length: att.heads }, (_, h) => h);
+    const q = view.selected;
+    const missing = heads.filter((h) => !att.exactRow(view.layer - 1, h, q));
+    if (!missing.length) return;
+    const requestId = this.store.requestId();
+    this.store.update({ rowsPending: requestId });
+    const p = decoded.payload;
+    this.host.post({ type: "attentionRows", requestId, args: { text: p.text, model: p.model.name, ...(p.masked.length ? { mask: p.masked } : {}), layer: view.layer, heads: missing, rows: [q] } });
+  }
+
+  private async exactRows(result: import("../protocol").AttentionRowsPayload): Promise<void> {
+    const { decoded } = this.store.state;
+    if (!decoded || !(decoded.attention instanceof SparseTensor)) return;
+    try {
+      const weights = await decodeFloats(result.weights);
+      const T = decoded.attention.size;
+      const rows = result.rows ?? Array.from({ length: T }, (_, i) => i);
+      const per = rows.length * T;
+      result.heads.forEach((h, i) => (decoded.attention as SparseTensor).setExactRows(result.layer - 1, h, rows, weights.subarray(i * per, (i + 1) * per)));
+      forgetMean();
+      this.store.update({ rowsPending: null, exactVersion: this.store.state.exactVersion + 1 });
+      this.fetchRows(); // the selection may have moved meanwhile
+    } catch (error) {
+      this.store.update({ rowsPending: null, error: `Cannot read the exact rows: ${(error as Error).message}` });
+    }
+  }
+
+  private openDocument(doc: string, sentence: number, text: string): void {
+    if (this.host.connected) this.host.post({ type: "openDocument", doc, sentence, text });
   }
 
   private mask(position: number): void {
@@ -148,7 +204,10 @@ export class App {
   }
 
   private renderEmpty(): void {
-    this.parts.header.replaceChildren(el("h1", {}, "exBERT"), el("p", { class: "hint" }, "Select text in an editor and run “exBERT: Explain”."));
+    const hint = this.host.connected
+      ? "Select text in an editor and run “exBERT: Explain”."
+      : "This standalone page has no explain payload in it. Write one with `exbert explain \"TEXT\" --html page.html` (or Export HTML in VS Code): such a page shows the attention lines, the matrix and model views, token details and predictions, and keeps its view in the address (#layer=…). It cannot search the corpus, mask tokens or load head summaries: those need the exBERT extension or `exbert-ls`.";
+    this.parts.header.replaceChildren(el("h1", {}, "exBERT"), el("p", { class: "hint empty-state" }, hint));
   }
 
   private render(state: PanelState, previous: PanelState): void {
@@ -157,21 +216,24 @@ export class App {
     this.parts.status.textContent = state.error ?? state.busy ?? (state.searchPending !== null ? "Searching the corpus…" : "");
     this.parts.status.classList.toggle("error", state.error !== null);
     if (!decoded) return;
-    const changed = decoded !== previous.decoded || view !== previous.view;
+    const changed = decoded !== previous.decoded || view !== previous.view || state.exactVersion !== previous.exactVersion;
     if (decoded !== previous.decoded) this.renderHeader(decoded.payload);
-    this.toolbar.sync(view, decoded.attention.layers, this.host.connected, this.host.offlineReason);
+    this.toolbar.sync(view, decoded.attention.layers, this.host.connected, this.host.offlineReason, this.thresholdNote(state));
+    if (view.selected !== previous.view.selected || view.layer !== previous.view.layer || view.heads !== previous.view.heads) this.fetchRows();
     if (changed) {
       const hadFocus = this.parts.attention.contains(document.activeElement);
       renderHeadStrip(this.parts.strip, decoded, view, { setHeads: (heads) => this.store.updateView({ heads }) });
       this.parts.attention.hidden = view.view !== "attention";
+      this.parts.matrix.hidden = view.view !== "matrix";
       this.parts.model.hidden = view.view !== "model";
-      if (view.view === "attention") {
-        renderAttention(this.parts.attention, decoded, view, {
-          activate: (position) => {
-            this.store.updateView({ selected: position });
-            this.search(position);
-          },
-        });
+      const activate = (position: number) => {
+        this.store.updateView({ selected: position, window: null });
+        this.search(position);
+      };
+      if (view.view === "matrix") {
+        renderMatrix(this.parts.matrix, decoded, view, { activate, zoom: (zoom) => this.store.updateView({ zoom }) });
+      } else if (view.view === "attention") {
+        renderAttention(this.parts.attention, decoded, view, { activate, scrollWindow: (first) => this.store.updateView({ window: first }) });
         if (hadFocus && view.selected !== null) {
           this.parts.attention.querySelector<SVGGElement>(`.tokens.left .token[data-position="${view.selected}"]`)?.focus();
         }
@@ -187,15 +249,40 @@ export class App {
     if (changed || state.heads !== previous.heads || state.headsPending !== previous.headsPending) {
       renderHeadSummaries(this.parts.heads, state.heads, state.headsPending !== null, view);
     }
-    if (state.search !== previous.search || view.annotation !== previous.view.annotation) {
+    if (state.search !== previous.search || view.annotation !== previous.view.annotation || view.layer !== previous.view.layer || view.heads !== previous.view.heads || view.by !== previous.view.by) {
       if (state.search) {
-        renderMatches(this.parts.matches, state.search, view.annotation);
-        renderHistograms(this.parts.histograms, state.search, view.annotation);
+        const open = this.parts.histograms.querySelector("details")?.open ?? true;
+        renderMatches(this.parts.matches, state.search, view.annotation, view, this.host.connected ? { open: (m) => this.openDocument(m.doc, m.sentence, m.text) } : {});
+        renderHistograms(this.parts.histograms, state.search, view.annotation, view, open);
+        // a new answer: bring the first matches into view (the right column scrolls on its own)
+        if (state.search !== previous.search) this.revealMatches();
       } else {
         clear(this.parts.matches);
         clear(this.parts.histograms);
       }
     }
+  }
+
+  /** Scroll the first matches into view, keeping the token details above them when both fit. */
+  private revealMatches(): void {
+    const aside = this.parts.matches.parentElement;
+    const first = this.parts.matches.querySelector("tbody tr") ?? this.parts.matches;
+    if (!aside) return;
+    const box = first.getBoundingClientRect();
+    const view = aside.getBoundingClientRect();
+    const bottom = Math.min(view.bottom, window.innerHeight);
+    if (box.top >= Math.max(view.top, 0) && box.bottom <= bottom) return; // already visible
+    first.scrollIntoView({ block: "end" });
+    if (first.getBoundingClientRect().bottom > window.innerHeight) window.scrollBy(0, first.getBoundingClientRect().bottom - window.innerHeight + 8);
+  }
+
+  private thresholdNote(state: PanelState): string {
+    const att = state.decoded?.attention;
+    if (!att || att.sparseMass === null) return "";
+    const sent = `sent: each row's strongest ${Math.round(att.sparseMass * 100)} %`;
+    if (state.rowsPending !== null) return `${sent}; fetching the selected token's exact rows…`;
+    if (state.view.threshold <= att.sparseMass) return sent;
+    return this.host.connected ? `${sent}; above it only fetched rows (the selected token's) are exact` : `${sent}; a standalone page cannot fetch more`;
   }
 
   private renderHeader(payload: ExplainPayload): void {
@@ -208,6 +295,9 @@ export class App {
     if (payload.masked.length) title.append(el("span", { class: "badge" }, `masked: ${payload.masked.join(", ")}`));
     const notes = el("ul", { class: "notes" });
     for (const note of payload.notes) notes.append(el("li", {}, note));
-    this.parts.header.replaceChildren(title, el("p", { class: "text" }, payload.text), notes);
+    // long inputs: three lines of the text, the rest on click (the view matters more than the prose)
+    const text = el("p", { class: "text", title: "Click to show the whole text" }, payload.text);
+    text.addEventListener("click", () => text.classList.toggle("open"));
+    this.parts.header.replaceChildren(title, text, notes);
   }
 }

@@ -1,7 +1,7 @@
 // Attention arithmetic for the views: head means, visible positions, the cumulative-mass
 // threshold (exBERT's: keep each row's strongest weights until they hold `threshold` of it).
 import type { TokenInfo } from "../protocol";
-import type { AttentionTensor } from "./decode";
+import type { Attention } from "./decode";
 
 export interface Line {
   q: number; // query position (left column)
@@ -9,8 +9,24 @@ export interface Line {
   w: number; // the attention weight (mean over the selected heads), not renormalised
 }
 
+let memo: { att: Attention; key: string; value: Float32Array } | null = null;
+
+/** Drop the memoised mean (exact rows arrived for `att`). */
+export function forgetMean(): void {
+  memo = null;
+}
+
 /** Mean over the selected heads of one layer (layer is 1-based); all heads when none selected. */
-export function meanOfHeads(att: AttentionTensor, layer: number, heads: readonly number[]): Float32Array {
+export function meanOfHeads(att: Attention, layer: number, heads: readonly number[]): Float32Array {
+  // several views read the same mean in one render: compute it once (T x T at 2,048 is 16 MB)
+  const key = `${layer}:${heads.join(",")}`;
+  if (memo && memo.att === att && memo.key === key) return memo.value;
+  const value = computeMean(att, layer, heads);
+  memo = { att, key, value };
+  return value;
+}
+
+function computeMean(att: Attention, layer: number, heads: readonly number[]): Float32Array {
   const chosen = heads.length ? heads : Array.from({ length: att.heads }, (_, h) => h);
   const out = new Float32Array(att.size * att.size);
   for (const h of chosen) {
@@ -37,12 +53,13 @@ export function thresholdLines(
   size: number,
   visible: readonly number[],
   threshold: number,
+  rows: readonly number[] = visible,
 ): Line[] {
   const lines: Line[] = [];
   const n = visible.length;
   const weights = new Float64Array(n);
   const order = new Uint32Array(n);
-  for (const q of visible) {
+  for (const q of rows) {
     let mass = 0;
     for (let j = 0; j < n; j++) mass += matrix[q * size + visible[j]];
     if (mass <= 0) continue;

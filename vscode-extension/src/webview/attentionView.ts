@@ -1,39 +1,60 @@
 // The attention view: two token columns (left attends, right is attended) joined by curves
-// whose opacity is the (mean) weight, filtered by the cumulative-mass threshold.
+// whose opacity is the (mean) weight, filtered by the cumulative-mass threshold. Long inputs
+// draw a window of WINDOW rows (around the selected token; the rest is not in the DOM at all)
+// and at most MAX_LINES lines, the strongest, with a count of what is hidden.
 import * as d3 from "d3";
 import type { ViewState } from "../protocol";
 import { meanOfHeads, strongest, thresholdLines, visiblePositions, type Line } from "./attention";
 import type { Decoded } from "./decode";
-import { displayToken, shorten } from "./dom";
+import { displayToken, shorten, tokenLabel } from "./dom";
 
 const ROW = 24;
 const COLUMN = 150;
 const GAP = 170;
 const PAD = 8;
 const PREDICTION = 130;
-export const MAX_LINES = 5000;
+export const MAX_LINES = 1000;
+export const WINDOW = 96;
 
 export interface AttentionHandlers {
   activate(position: number): void; // click / Enter / Space: select the token and search
+  scrollWindow(first: number): void; // show rows from visible index `first`
+}
+
+/** First visible index of the row window: around the selected token, else where the user moved it. */
+export function windowStart(visible: readonly number[], view: ViewState): number {
+  if (visible.length <= WINDOW) return 0;
+  const max = visible.length - WINDOW;
+  if (view.window !== undefined && view.window !== null) return Math.max(0, Math.min(max, view.window));
+  const at = view.selected === null ? 0 : visible.indexOf(view.selected);
+  return Math.max(0, Math.min(max, at - Math.floor(WINDOW / 3)));
 }
 
 export function renderAttention(root: HTMLElement, decoded: Decoded, view: ViewState, on: AttentionHandlers): void {
   const { payload, attention } = decoded;
   const visible = visiblePositions(payload.tokens, view.hideSpecial);
+  const first = windowStart(visible, view);
+  const shown = visible.slice(first, first + WINDOW);
+  const inWindow = new Set(shown);
   const matrix = meanOfHeads(attention, view.layer, view.heads);
+  // Each row's threshold is over all its visible keys; only lines inside the window are drawn.
+  const all = thresholdLines(matrix, attention.size, visible, view.threshold, shown);
+  const inside = all.filter((l) => inWindow.has(l.k));
+  const outside = all.length - inside.length;
   // Beyond MAX_LINES an SVG is slow and no one can read it: the strongest are drawn, and said so.
-  const { lines, dropped } = strongest(thresholdLines(matrix, attention.size, visible, view.threshold), MAX_LINES);
-  const rowOf = new Map(visible.map((p, i) => [p, i]));
+  const { lines, dropped } = strongest(inside, MAX_LINES);
+  const rowOf = new Map(shown.map((p, i) => [p, i]));
   const predictions = payload.predictions;
   const predicted = predictions ? PREDICTION : 0; // a column of top-1 predictions before the left tokens
   const top = predictions ? PAD + 16 : PAD;
   const y = (p: number) => top + (rowOf.get(p) ?? 0) * ROW + ROW / 2;
   const width = predicted + COLUMN * 2 + GAP;
-  const height = top + PAD + visible.length * ROW;
+  const height = top + PAD + shown.length * ROW;
   const xLeft = predicted + COLUMN;
   const xRight = xLeft + GAP;
 
   d3.select(root).selectAll("*").remove();
+  if (visible.length > WINDOW) root.append(windowBar(visible, first, shown.length, on));
   const svg = d3
     .select(root)
     .append("svg")
@@ -43,7 +64,8 @@ export function renderAttention(root: HTMLElement, decoded: Decoded, view: ViewS
     .attr("height", height)
     .attr("role", "group")
     .attr("aria-label", `Layer ${view.layer} attention, ${lines.length} lines`)
-    .attr("data-lines", String(lines.length));
+    .attr("data-lines", String(lines.length))
+    .attr("data-hidden", String(dropped + outside));
 
   const link = d3
     .linkHorizontal<Line, [number, number]>()
@@ -94,7 +116,7 @@ export function renderAttention(root: HTMLElement, decoded: Decoded, view: ViewS
       .attr("x", side === "left" ? -8 : 8)
       .attr("dy", "0.35em")
       .attr("text-anchor", side === "left" ? "end" : "start")
-      .text((t) => (t.masked ? "[MASK]" : shorten(displayToken(t.text), 18)));
+      .text((t) => (t.masked ? "[MASK]" : shorten(tokenLabel(t, payload.text), 18)));
     group.append("title").text((t) => `${t.text} (position ${t.index})`);
     group
       .on("mouseenter", (_e, t) => focusLines(t.index, side))
@@ -134,6 +156,12 @@ export function renderAttention(root: HTMLElement, decoded: Decoded, view: ViewS
       });
   }
   const heads = view.heads.length ? `mean of ${view.heads.map((h) => `H${h}`).join(" ")}` : `mean of all ${attention.heads} heads`;
+  const hidden: string[] = [];
+  if (outside) hidden.push(`${outside.toLocaleString("en-US")} to tokens outside rows ${first + 1}–${first + shown.length}`);
+  if (dropped) hidden.push(`${dropped.toLocaleString("en-US")} weaker ones (at most ${MAX_LINES.toLocaleString("en-US")} are drawn: raise the threshold's selectivity or pick heads)`);
+  const sparse = attention.sparseMass !== null && view.threshold > attention.sparseMass
+    ? ` Rows were sent with their strongest ${Math.round(attention.sparseMass * 100)} % of mass: above that the threshold keeps what was sent, except rows fetched exactly.`
+    : "";
   d3.select(root)
     .append("p")
     .attr("class", "caption legend")
@@ -142,15 +170,44 @@ export function renderAttention(root: HTMLElement, decoded: Decoded, view: ViewS
         `Each row keeps its strongest weights up to ${Math.round(view.threshold * 100)} % of its ` +
         `${view.hideSpecial ? "mass to the visible tokens" : "mass"}; opacity follows the weight (relative to the strongest line), width its absolute value` +
         `${payload.causal ? ". Causal model: tokens attend only to themselves and earlier tokens" : ""}.` +
-        `${dropped ? ` Only the ${MAX_LINES.toLocaleString("en-US")} strongest of ${(lines.length + dropped).toLocaleString("en-US")} lines are drawn: raise the threshold's selectivity or pick heads.` : ""}`,
+        ` ${lines.length.toLocaleString("en-US")} lines drawn${hidden.length ? `; hidden: ${hidden.join("; ")}` : ""}.${sparse}`,
     );
+}
+
+function windowBar(visible: readonly number[], first: number, count: number, on: AttentionHandlers): HTMLElement {
+  const bar = document.createElement("div");
+  bar.className = "window-bar";
+  const step = Math.floor(WINDOW / 2);
+  const button = (text: string, to: number, disabled: boolean) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = text;
+    b.disabled = disabled;
+    b.addEventListener("click", () => on.scrollWindow(Math.max(0, Math.min(visible.length - WINDOW, to))));
+    return b;
+  };
+  const label = document.createElement("span");
+  label.className = "caption";
+  label.textContent = `rows ${first + 1}–${first + count} of ${visible.length} (positions ${visible[first]}–${visible[first + count - 1]})`;
+  const range = document.createElement("input");
+  range.type = "range";
+  range.min = "0";
+  range.max = String(visible.length - WINDOW);
+  range.value = String(first);
+  range.setAttribute("aria-label", "First row shown");
+  range.dataset.control = "window";
+  range.addEventListener("change", () => on.scrollWindow(Number(range.value)));
+  bar.append(button("◀ earlier", first - step, first === 0), range, button("later ▶", first + step, first + count >= visible.length), label);
+  return bar;
 }
 
 function keyboard(event: KeyboardEvent, position: number, visible: number[], root: HTMLElement, on: AttentionHandlers): void {
   const i = visible.indexOf(position);
   const move = (j: number) => {
     const target = visible[Math.max(0, Math.min(visible.length - 1, j))];
-    root.querySelector<SVGGElement>(`.tokens.left .token[data-position="${target}"]`)?.focus();
+    const node = root.querySelector<SVGGElement>(`.tokens.left .token[data-position="${target}"]`);
+    if (node) node.focus();
+    else on.activate(target); // outside the window: selecting it moves the window
   };
   switch (event.key) {
     case "Enter":

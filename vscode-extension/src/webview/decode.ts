@@ -2,10 +2,25 @@
 // (`exbert explain --json`), encoded arrays (uint8 x scale, float16, float32; base64 or
 // zlib+base64) and the msgpack form (`{"schema": "exbert.msgpack/1", "data": base64}`).
 import { decode as msgpackDecode } from "@msgpack/msgpack";
-import type { AttentionField, EncodedArray, ExplainPayload, ExplainResult, NdArray } from "../protocol";
+import type { AttentionField, EncodedArray, ExplainPayload, ExplainResult, NdArray, SparseAttention } from "../protocol";
+
+/** What the views read: one head's T x T weights at a time (dense, possibly rebuilt from sparse rows). */
+export interface Attention {
+  readonly layers: number;
+  readonly heads: number;
+  readonly size: number;
+  /** null when dense (every weight exact); else the mass each row keeps at least. */
+  readonly sparseMass: number | null;
+  /** Every weight, [L, H, T, T] row-major (dense tensors only). */
+  readonly data?: Float32Array;
+  head(layerIndex: number, head: number): Float32Array;
+  /** True when row q of head (layerIndex, head) holds its exact weights (dense, or fetched). */
+  exactRow(layerIndex: number, head: number, q: number): boolean;
+}
 
 /** attention[l][h][q][k] as one Float32Array; `l` is the array index (layer l+1 in display). */
-export class AttentionTensor {
+export class AttentionTensor implements Attention {
+  readonly sparseMass = null;
   constructor(
     readonly layers: number,
     readonly heads: number,
@@ -24,6 +39,87 @@ export class AttentionTensor {
     const offset = (layerIndex * this.heads + head) * n;
     return this.data.subarray(offset, offset + n);
   }
+
+  exactRow(): boolean {
+    return true;
+  }
+}
+
+/**
+ * Sparse rows (SparseAttention on the wire): per L*H*T row, its strongest keys. `head()` rebuilds
+ * one head densely (missing weights are 0) and caches a few; exact heads fetched from the server
+ * replace the rebuilt ones (`setExact`).
+ */
+export class SparseTensor implements Attention {
+  private readonly starts: Uint32Array; // row r's entries are [starts[r], starts[r+1])
+  private readonly cache = new Map<number, Float32Array>();
+  private readonly exactRows = new Map<number, Map<number, Float32Array>>(); // head key -> row -> weights
+
+  constructor(
+    readonly layers: number,
+    readonly heads: number,
+    readonly size: number,
+    readonly sparseMass: number,
+    counts: Uint16Array,
+    readonly indices: Uint16Array,
+    readonly weights: Float32Array,
+  ) {
+    if (counts.length !== layers * heads * size) throw new DecodeError(`sparse attention has ${counts.length} rows, expected ${layers * heads * size}`);
+    this.starts = new Uint32Array(counts.length + 1);
+    for (let r = 0; r < counts.length; r++) this.starts[r + 1] = this.starts[r] + counts[r];
+    if (this.starts[counts.length] !== indices.length || indices.length !== weights.length) {
+      throw new DecodeError(`sparse attention: ${this.starts[counts.length]} entries counted, ${indices.length} indices, ${weights.length} weights`);
+    }
+  }
+
+  get entries(): number {
+    return this.indices.length;
+  }
+
+  head(layerIndex: number, head: number): Float32Array {
+    const key = layerIndex * this.heads + head;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const T = this.size;
+    const out = new Float32Array(T * T);
+    const base = key * T;
+    for (let q = 0; q < T; q++) {
+      for (let e = this.starts[base + q]; e < this.starts[base + q + 1]; e++) out[q * T + this.indices[e]] = this.weights[e];
+    }
+    for (const [q, row] of this.exactRows.get(key) ?? []) out.set(row, q * T);
+    if (this.cache.size >= 16) this.cache.delete(this.cache.keys().next().value as number); // oldest first
+    this.cache.set(key, out);
+    return out;
+  }
+
+  exactRow(layerIndex: number, head: number, q: number): boolean {
+    return this.exactRows.get(layerIndex * this.heads + head)?.has(q) ?? false;
+  }
+
+  /** Number of entries a row keeps (its sparse length). */
+  rowLength(layerIndex: number, head: number, q: number): number {
+    const r = (layerIndex * this.heads + head) * this.size + q;
+    return this.starts[r + 1] - this.starts[r];
+  }
+
+  /** Visit every kept entry of one head (for pooled thumbnails without rebuilding it). */
+  forEach(layerIndex: number, head: number, visit: (q: number, k: number, w: number) => void): void {
+    const base = (layerIndex * this.heads + head) * this.size;
+    for (let q = 0; q < this.size; q++) {
+      for (let e = this.starts[base + q]; e < this.starts[base + q + 1]; e++) visit(q, this.indices[e], this.weights[e]);
+    }
+  }
+
+  /** Exact rows ([rows.length, T] row-major), as fetched with exbert.attentionRows. */
+  setExactRows(layerIndex: number, head: number, rows: readonly number[], dense: Float32Array): void {
+    const T = this.size;
+    if (dense.length !== rows.length * T) throw new DecodeError(`exact rows have ${dense.length} values, expected ${rows.length * T}`);
+    const key = layerIndex * this.heads + head;
+    const map = this.exactRows.get(key) ?? new Map<number, Float32Array>();
+    rows.forEach((q, i) => map.set(q, dense.slice(i * T, (i + 1) * T)));
+    this.exactRows.set(key, map);
+    this.cache.delete(key);
+  }
 }
 
 export class DecodeError extends Error {
@@ -32,7 +128,7 @@ export class DecodeError extends Error {
 
 export interface Decoded {
   payload: ExplainPayload;
-  attention: AttentionTensor;
+  attention: Attention;
 }
 
 export function base64ToBytes(text: string): Uint8Array {
@@ -109,7 +205,11 @@ export function bytesToFloats(bytes: Uint8Array, dtype: string, scale = 1): Floa
   }
 }
 
-function isNdArray(field: AttentionField): field is NdArray {
+function isSparse(field: AttentionField): field is SparseAttention {
+  return !Array.isArray(field) && (field as SparseAttention).sparse === "topmass/1";
+}
+
+function isNdArray(field: AttentionField | EncodedArray | NdArray): field is NdArray {
   return !Array.isArray(field) && (field as NdArray).__ndarray__ === true;
 }
 
@@ -134,7 +234,46 @@ function shape4(shape: number[]): [number, number, number, number] {
   return [shape[0], shape[1], shape[2], shape[3]];
 }
 
-export async function decodeAttention(field: AttentionField): Promise<AttentionTensor> {
+/** An encoded (or msgpack numpy) array as plain bytes, and its dtype. */
+async function arrayBytes(field: EncodedArray | NdArray | { dtype: string; shape: number[]; encoding: EncodedArray["encoding"]; data: string | Uint8Array }): Promise<{ bytes: Uint8Array; dtype: string; scale: number }> {
+  if (isNdArray(field as NdArray)) return { bytes: (field as NdArray).data, dtype: field.dtype, scale: 1 };
+  const encoded = field as EncodedArray;
+  return { bytes: await encodedBytes(encoded), dtype: encoded.dtype, scale: encoded.scale ?? 1 };
+}
+
+function uint16s(bytes: Uint8Array): Uint16Array {
+  const view = littleEndianView(bytes, 2);
+  const out = new Uint16Array(bytes.byteLength / 2);
+  for (let i = 0; i < out.length; i++) out[i] = view.getUint16(i * 2, true);
+  return out;
+}
+
+export async function decodeSparse(field: SparseAttention): Promise<SparseTensor> {
+  const [L, H, T] = shape4(field.shape);
+  const counts = await arrayBytes(field.counts);
+  const indices = await arrayBytes(field.indices);
+  const weights = await arrayBytes(field.weights);
+  const rowCounts = uint16s(counts.bytes);
+  const keys = uint16s(indices.bytes);
+  if (field.delta) {
+    // keys ascending within a row, sent as gaps from the row's first key: undo per row
+    let e = 0;
+    for (let r = 0; r < rowCounts.length; r++) {
+      for (let j = 1; j < rowCounts[r]; j++) keys[e + j] += keys[e + j - 1];
+      e += rowCounts[r];
+    }
+  }
+  return new SparseTensor(L, H, T, field.mass, rowCounts, keys, bytesToFloats(weights.bytes, weights.dtype, weights.scale));
+}
+
+/** Any dense encoded array (EncodedArray / NdArray) as float32. */
+export async function decodeFloats(field: EncodedArray | NdArray): Promise<Float32Array> {
+  const { bytes, dtype, scale } = await arrayBytes(field);
+  return bytesToFloats(bytes, dtype, scale);
+}
+
+export async function decodeAttention(field: AttentionField): Promise<Attention> {
+  if (isSparse(field)) return decodeSparse(field);
   if (Array.isArray(field)) {
     const L = field.length;
     const H = L ? field[0].length : 0;

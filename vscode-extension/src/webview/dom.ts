@@ -28,3 +28,17 @@ export function shorten(text: string, max: number): string {
 export function displayToken(text: string): string {
   return text.replace(/^[Ġ▁ ]/, "·").replace(/Ċ|\n/g, "⏎").replace(/\t/g, "⇥");
 }
+
+const UNMAPPABLE = /^(\[UNK\]|<unk>|<\|unk\|>)$|\uFFFD/;
+
+/**
+ * What a person should read for a token: its spelling, except for unknown / unmappable tokens
+ * ([UNK], byte pieces that decode to U+FFFD), which show the source characters they cover.
+ */
+export function tokenLabel(token: { text: string; start: number; end: number; special: boolean }, source: string): string {
+  if (UNMAPPABLE.test(token.text) && token.end > token.start) {
+    const chars = source.slice(token.start, token.end);
+    if (chars.trim()) return chars;
+  }
+  return displayToken(token.text);
+}

@@ -3,7 +3,7 @@ import type { ViewState } from "../protocol";
 import { visiblePositions } from "./attention";
 import type { Decoded } from "./decode";
 import { clear, el } from "./dom";
-import { cssColor, drawHeatmap } from "./heatmap";
+import { cssColor, drawHead } from "./heatmap";
 
 export interface HeadStripHandlers {
   setHeads(heads: number[]): void;
@@ -31,7 +31,7 @@ export function renderHeadStrip(root: HTMLElement, decoded: Decoded, view: ViewS
       title: `L${view.layer} H${h}: click to toggle, Shift+click to show only this head`,
     });
     const canvas = el("canvas", { class: "heatmap", "aria-hidden": "true" });
-    drawHeatmap(canvas, attention.head(view.layer - 1, h), attention.size, visible, color);
+    drawHead(canvas, attention, view.layer - 1, h, visible, color);
     button.append(canvas, el("span", {}, `H${h}`));
     button.addEventListener("click", (event) => on.setHeads(toggle(view.heads, h, attention.heads, event.shiftKey)));
     list.append(button);

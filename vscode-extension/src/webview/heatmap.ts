@@ -1,6 +1,7 @@
 // Small attention heat-maps on canvas, scaled up by CSS. Long inputs are max-pooled to at most
 // MAX_PIXELS per side: a thumbnail is ~40 px wide, so drawing 512 x 512 would be wasted work.
 import * as d3 from "d3";
+import { SparseTensor, type Attention } from "./decode";
 
 export const MAX_PIXELS = 64;
 
@@ -24,6 +25,26 @@ export function heatmapCells(matrix: Float32Array, size: number, visible: readon
   return { side, cells };
 }
 
+/** heatmapCells of one head, read from the sparse rows directly when sparse (no T x T rebuild). */
+export function headCells(att: Attention, layerIndex: number, head: number, visible: readonly number[]): { side: number; cells: Float32Array } {
+  if (!(att instanceof SparseTensor)) return heatmapCells(att.head(layerIndex, head), att.size, visible);
+  const n = visible.length;
+  const side = Math.min(n, MAX_PIXELS);
+  const bin = new Int32Array(att.size).fill(-1); // position -> pooled index
+  visible.forEach((p, i) => (bin[p] = Math.floor((i * side) / n)));
+  const cells = new Float32Array(side * side);
+  att.forEach(layerIndex, head, (q, k, w) => {
+    const r = bin[q];
+    const c = bin[k];
+    if (r >= 0 && c >= 0 && w > cells[r * side + c]) cells[r * side + c] = w;
+  });
+  return { side, cells };
+}
+
+export function drawHead(canvas: HTMLCanvasElement, att: Attention, layerIndex: number, head: number, visible: readonly number[], color: string): void {
+  paint(canvas, headCells(att, layerIndex, head, visible), color);
+}
+
 export function drawHeatmap(
   canvas: HTMLCanvasElement,
   matrix: Float32Array,
@@ -31,7 +52,10 @@ export function drawHeatmap(
   visible: readonly number[],
   color: string,
 ): void {
-  const { side, cells } = heatmapCells(matrix, size, visible);
+  paint(canvas, heatmapCells(matrix, size, visible), color);
+}
+
+function paint(canvas: HTMLCanvasElement, { side, cells }: { side: number; cells: Float32Array }, color: string): void {
   canvas.width = Math.max(1, side);
   canvas.height = Math.max(1, side);
   const ctx = canvas.getContext("2d");

@@ -46,13 +46,42 @@ class VsCodeHost implements Host {
 export const STANDALONE_REASON =
   "This is a standalone page: corpus search, masking and head summaries need the exBERT extension (or `exbert-ls`) running.";
 
+/** The view state a standalone page keeps in its URL hash: `#layer=3&heads=8,11&threshold=0.5&view=matrix&token=5`. */
+export function viewToHash(view: ViewState): string {
+  const parts = [`layer=${view.layer}`, `heads=${view.heads.join(",")}`, `threshold=${view.threshold}`, `view=${view.view}`];
+  if (view.selected !== null) parts.push(`token=${view.selected}`);
+  if (view.hideSpecial === false) parts.push("special=1");
+  return `#${parts.join("&")}`;
+}
+
+export function viewFromHash(hash: string): Partial<ViewState> {
+  const out: Partial<ViewState> = {};
+  const params = new URLSearchParams(hash.replace(/^#/, ""));
+  const int = (v: string | null) => (v !== null && /^\d+$/.test(v) ? Number(v) : null);
+  const layer = int(params.get("layer"));
+  if (layer !== null) out.layer = layer;
+  const heads = params.get("heads");
+  if (heads !== null) out.heads = heads.split(",").map(int).filter((h): h is number => h !== null);
+  const threshold = Number(params.get("threshold"));
+  if (params.has("threshold") && Number.isFinite(threshold)) out.threshold = threshold;
+  const view = params.get("view");
+  if (view === "attention" || view === "matrix" || view === "model") out.view = view;
+  if (params.has("token")) out.selected = int(params.get("token"));
+  if (params.get("special") === "1") out.hideSpecial = false;
+  return out;
+}
+
 class StandaloneHost implements Host {
   readonly connected = false;
   readonly offlineReason = STANDALONE_REASON;
   private state: SavedState;
 
-  constructor(doc: Document) {
-    this.state = { result: readJson<ExplainResult>(doc, "exbert-payload"), view: readJson<ViewState>(doc, "exbert-view") };
+  constructor(private readonly doc: Document) {
+    // the hash wins over the view embedded at export: it is what this page showed before a reload
+    const embedded = readJson<ViewState>(doc, "exbert-view");
+    const fromHash = viewFromHash(doc.location?.hash ?? "");
+    const view = embedded || Object.keys(fromHash).length ? ({ ...(embedded ?? {}), ...fromHash } as ViewState) : null;
+    this.state = { result: readJson<ExplainResult>(doc, "exbert-payload"), view };
   }
 
   post(): void {
@@ -65,6 +94,10 @@ class StandaloneHost implements Host {
 
   save(state: SavedState): void {
     this.state = state;
+    if (state.view && state.result) {
+      const hash = viewToHash(state.view);
+      if (this.doc.location.hash !== hash) history.replaceState(null, "", hash);
+    }
   }
 }
 

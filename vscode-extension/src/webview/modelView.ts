@@ -3,7 +3,7 @@ import type { ViewState } from "../protocol";
 import { visiblePositions } from "./attention";
 import type { Decoded } from "./decode";
 import { clear, el } from "./dom";
-import { cssColor, drawHeatmap } from "./heatmap";
+import { cssColor, drawHead } from "./heatmap";
 
 export interface ModelViewHandlers {
   focus(layer: number, head: number): void;
@@ -31,7 +31,7 @@ export function renderModelView(root: HTMLElement, decoded: Decoded, view: ViewS
         title: `L${l} H${h}: open in the attention view`,
       });
       const canvas = el("canvas", { class: "heatmap", "aria-hidden": "true" });
-      drawHeatmap(canvas, attention.head(l - 1, h), attention.size, visible, color);
+      drawHead(canvas, attention, l - 1, h, visible, color);
       button.append(canvas);
       button.addEventListener("click", () => on.focus(l, h));
       grid.append(button);

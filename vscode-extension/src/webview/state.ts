@@ -13,6 +13,8 @@ export interface PanelState {
   headsPending: number | null;
   error: string | null;
   busy: string | null;
+  rowsPending: number | null; // requestId of an exbert.attentionRows call awaited
+  exactVersion: number; // bumped when exact rows arrive (views re-render)
 }
 
 type Listener = (state: PanelState, previous: PanelState) => void;
@@ -34,6 +36,8 @@ export class Store {
       headsPending: null,
       error: null,
       busy: null,
+      rowsPending: null,
+      exactVersion: 0,
     };
   }
 
@@ -68,6 +72,7 @@ export function fitView(view: ViewState, layers: number, heads: number, tokens: 
     layer,
     heads: view.heads.filter((h) => h >= 0 && h < heads),
     threshold: Math.min(1, Math.max(0.05, view.threshold)),
-    selected: view.selected !== null && view.selected < tokens ? view.selected : null,
+    selected: view.selected !== null && view.selected >= 0 && view.selected < tokens ? view.selected : null,
+    view: view.view === "matrix" || view.view === "model" ? view.view : "attention",
   };
 }

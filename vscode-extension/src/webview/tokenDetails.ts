@@ -3,7 +3,7 @@
 import type { ViewState } from "../protocol";
 import { argmaxVisible, meanOfHeads, rowProfile, visiblePositions } from "./attention";
 import type { Decoded } from "./decode";
-import { clear, displayToken, el, percent } from "./dom";
+import { clear, displayToken, el, percent, tokenLabel } from "./dom";
 
 export interface DetailsHandlers {
   search(position: number): void;
@@ -20,7 +20,15 @@ export function renderDetails(root: HTMLElement, decoded: Decoded, view: ViewSta
   clear(root);
   const { payload, attention } = decoded;
   if (view.selected === null) {
-    root.append(el("p", { class: "hint" }, "Click a token on the left (or focus it and press Enter) to search the corpus for its nearest neighbours."));
+    root.append(
+      el(
+        "p",
+        { class: "hint" },
+        host.connected
+          ? "Click a token (a left-column token, or a matrix row) to see where its attention goes and search the corpus for its nearest neighbours."
+          : "Click a token (a left-column token, or a matrix row) to see where its attention goes and what the model predicts there. Corpus search, masking and head summaries need the exBERT extension or `exbert-ls`: this standalone page shows only the payload saved in it.",
+      ),
+    );
     return;
   }
   const token = payload.tokens[view.selected];
@@ -29,17 +37,18 @@ export function renderDetails(root: HTMLElement, decoded: Decoded, view: ViewSta
   const profile = rowProfile(matrix, attention.size, token.index, payload.tokens);
   const top = argmaxVisible(matrix, attention.size, token.index, visiblePositions(payload.tokens, view.hideSpecial));
 
-  root.append(el("h3", {}, `${displayToken(token.text)}  ·  position ${token.index}`));
+  const label = tokenLabel(token, payload.text);
+  root.append(el("h3", {}, `${label}${label !== displayToken(token.text) ? ` (${token.text})` : ""}  ·  position ${token.index}`));
   const facts = el("dl", { class: "facts" });
   const fact = (k: string, v: string) => facts.append(el("dt", {}, k), el("dd", {}, v));
   if (word) fact("word", `${word.text} · ${word.pos || "–"} · ${word.dep || "–"}${word.ent_type ? ` · ${word.ent_type}` : ""}`);
-  if (top >= 0) fact("attends most to", `${displayToken(payload.tokens[top].text)} (${top - token.index >= 0 ? "+" : ""}${top - token.index}) ${percent(matrix[token.index * attention.size + top])}`);
+  if (top >= 0) fact("attends most to", `${tokenLabel(payload.tokens[top], payload.text)} (${top - token.index >= 0 ? "+" : ""}${top - token.index}) ${percent(matrix[token.index * attention.size + top])}`);
   fact("to special / self", `${percent(profile.special)} / ${percent(profile.self)}`);
   fact("to previous / next", `${percent(profile.previous)} / ${percent(profile.next)}`);
   root.append(facts);
 
   const actions = el("div", { class: "actions" });
-  const search = el("button", { type: "button", class: "primary", "data-action": "search" }, `Search corpus by ${view.by}`);
+  const search = el("button", { type: "button", class: "primary", "data-action": "search" }, `Search corpus by ${view.by === "embedding" ? "hidden state" : "context"}`);
   search.disabled = !host.connected || token.special;
   search.title = !host.connected ? host.offlineReason : token.special ? "Special tokens are not searchable" : `Nearest corpus tokens at L${view.layer}`;
   search.addEventListener("click", () => on.search(token.index));

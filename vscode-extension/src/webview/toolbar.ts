@@ -10,7 +10,7 @@ export interface ToolbarHandlers {
 
 export interface Toolbar {
   root: HTMLElement;
-  sync(view: ViewState, layers: number, connected: boolean, offlineReason: string): void;
+  sync(view: ViewState, layers: number, connected: boolean, offlineReason: string, note?: string): void;
 }
 
 function labelled(text: string, control: HTMLElement, ...rest: HTMLElement[]): HTMLLabelElement {
@@ -31,19 +31,23 @@ export function createToolbar(on: ToolbarHandlers): Toolbar {
     button.addEventListener("click", () => on.view({ view: id }));
     return button;
   };
-  const attentionTab = tab("attention", "Attention");
+  const attentionTab = tab("attention", "Lines");
+  attentionTab.title = "Two token columns joined by lines (a window of rows for long inputs)";
+  const matrixTab = tab("matrix", "Matrix");
+  matrixTab.title = "Heat-map of the selected heads' mean: drag to zoom, hover for a pair's weight";
   const modelTab = tab("model", "Model view");
-  tabs.append(attentionTab, modelTab);
+  tabs.append(attentionTab, matrixTab, modelTab);
 
   const layer = el("select", { "aria-label": "Layer", "data-control": "layer" });
   layer.addEventListener("change", () => on.view({ layer: Number(layer.value) }));
   const threshold = el("input", { type: "range", min: "5", max: "100", step: "5", "aria-label": "Cumulative attention kept per token", "data-control": "threshold" });
   const thresholdOut = el("output", { class: "value" });
+  const thresholdNote = el("span", { class: "threshold-note", "data-role": "threshold-note" });
   threshold.addEventListener("input", () => on.view({ threshold: Number(threshold.value) / 100 }));
   const hide = el("input", { type: "checkbox", "data-control": "hide-special" });
   hide.addEventListener("change", () => on.view({ hideSpecial: hide.checked }));
   const by = el("select", { "aria-label": "Search by", "data-control": "by" });
-  options<SearchBy>(by, [["embedding", "embedding"], ["context", "context (selected heads)"]]);
+  options<SearchBy>(by, [["embedding", "hidden state"], ["context", "context (selected heads)"]]);
   by.addEventListener("change", () => on.view({ by: by.value as SearchBy }));
   const colour = el("select", { "aria-label": "Colour annotations by", "data-control": "annotation" });
   options<AnnotationKind>(colour, [["pos", "POS"], ["dep", "DEP"], ["ent_type", "entity"]]);
@@ -62,7 +66,7 @@ export function createToolbar(on: ToolbarHandlers): Toolbar {
   root.append(
     tabs,
     labelled("Layer", layer),
-    labelled("Threshold", threshold, thresholdOut),
+    labelled("Threshold", threshold, thresholdOut, thresholdNote),
     hideLabel,
     labelled("Search by", by),
     labelled("Colour", colour),
@@ -74,7 +78,9 @@ export function createToolbar(on: ToolbarHandlers): Toolbar {
 
   return {
     root,
-    sync(view, layers, connected, offlineReason) {
+    sync(view, layers, connected, offlineReason, note = "") {
+      thresholdNote.textContent = note;
+      thresholdNote.hidden = !note;
       if (layer.options.length !== layers) {
         options(layer, Array.from({ length: layers }, (_, i) => [String(i + 1), `L${i + 1}`] as [string, string]));
       }
@@ -84,7 +90,7 @@ export function createToolbar(on: ToolbarHandlers): Toolbar {
       hide.checked = view.hideSpecial;
       by.value = view.by;
       colour.value = view.annotation;
-      for (const [button, id] of [[attentionTab, "attention"], [modelTab, "model"]] as const) {
+      for (const [button, id] of [[attentionTab, "attention"], [matrixTab, "matrix"], [modelTab, "model"]] as const) {
         button.setAttribute("aria-selected", String(view.view === id));
       }
       summaries.disabled = !connected;

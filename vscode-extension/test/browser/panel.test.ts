@@ -144,7 +144,7 @@ describe("panel in chromium (VS Code host stubbed)", function () {
     await send(page, { type: "search", requestId: request.requestId, result: search });
     await page.waitForSelector("table.matches tbody tr");
     await page.mouse.move(1300, 880); // away from the tokens: every line drawn
-    await screenshot(page, "panel-vscode-dark.png", path.join(REPO_ROOT, "docs", "img", "panel.png"));
+    await screenshot(page, "panel-vscode-dark.png");
     const saved = await page.evaluate(() => (window as unknown as { __state: unknown }).__state);
     const reopened = await openWebview(context, saved);
     await reopened.page.waitForSelector("table.matches tbody tr");
@@ -173,6 +173,7 @@ describe("panel in chromium (VS Code host stubbed)", function () {
 
     // corpus text is text: no element was created from it, nothing ran
     const row = page.locator('table.matches tbody tr[data-rank="1"] td.sentence');
+    if (await row.locator("button.expand").count()) await row.locator("button.expand").click(); // snippet -> whole sentence
     assert.ok((await row.textContent())?.includes(XSS_IMG));
     assert.ok((await row.textContent())?.includes(XSS_SCRIPT));
     assert.equal(await page.locator("table.matches img, table.matches script").count(), 0);
@@ -293,7 +294,8 @@ describe("panel in chromium (VS Code host stubbed)", function () {
     await send(page, { type: "heads", requestId: request.requestId, result: { schema: "exbert.heads/1", complete: true, documents: 1, layer_numbering: "", sentences: 10, tokens: 100, heads: [head(1), head(2)], relations: [] } });
     await page.waitForSelector("table.head-summaries tbody tr");
     assert.equal(await page.locator("table.head-summaries tbody tr").count(), 1);
-    assert.match((await page.locator("table.head-summaries tbody tr td").last().textContent()) ?? "", /det 80 %/);
+    const cells = await page.locator("table.head-summaries tbody tr td").allTextContents();
+    assert.deepEqual(cells.slice(5), ["det", "dependent->head", "80 %", "50 %", "+1", ((0.8 - 0.5) / Math.sqrt(0.25 / 40)).toFixed(1), "40"]);
     await send(page, { type: "error", requestId: null, message: "Search failed: no index" });
     assert.equal(await page.locator(".status.error").textContent(), "Search failed: no index");
   });
