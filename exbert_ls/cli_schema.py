@@ -13,9 +13,10 @@ def schema_document() -> dict[str, Any]:
     """The schema of every output in ``OUTPUTS`` and every command argument type."""
     from exbert_ls.payloads.outputs import OUTPUTS
     from exbert_ls.payloads.schema import json_schema
+    from exbert_ls.server.analysis import ANALYSIS_ARGUMENTS
     from exbert_ls.server.protocol import ARGUMENTS
 
-    return json_schema(OUTPUTS, ARGUMENTS)
+    return json_schema(OUTPUTS, (*ARGUMENTS, *ANALYSIS_ARGUMENTS))
 
 
 def schema_text() -> str:
