@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("script", ["bench_forward.py", "bench_index.py", "bench_search.py", "bench_server.py", "bench_storage.py"])
+@pytest.mark.parametrize(
+    "script", ["bench_forward.py", "bench_index.py", "bench_search.py", "bench_server.py", "bench_storage.py"]
+)
 def test_python_bench_runs_in_smoke_mode(script: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
