@@ -1,7 +1,7 @@
 """Language-server latency and payload sizes, measured through the real ``exbert-ls``
 process over stdio (what an editor sees), with the embedded MiniLM.
 
-    .venv/bin/python bench/bench_server.py [--repeats 40] [--corpus-kb 60] [--db INDEX]
+    .venv/bin/python bench/bench_server.py [--repeats 40] [--corpus-kb 60] [--db INDEX] [--memory-only]
 
 Reports: initialize time; warm ``exbert.explain`` latency (JSON and msgpack) and result
 sizes for selections of about 10, 40 and 120 tokens; warm hover latency on fresh sentences
@@ -75,6 +75,7 @@ async def main() -> None:
     parser.add_argument("--repeats", type=int, default=40)
     parser.add_argument("--corpus-kb", type=int, default=60)
     parser.add_argument("--db", help="an index built beforehand (skips indexing the corpus)")
+    parser.add_argument("--memory-only", action="store_true", help="only the RSS after searching every column")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (seconds): checks the script still runs")
     args = parser.parse_args()
     if args.smoke:
@@ -93,7 +94,12 @@ async def main() -> None:
         root_uri=work.as_uri(),
         workspace_folders=[types.WorkspaceFolder(uri=work.as_uri(), name="bench")],
         initialization_options={
-            "exbert": {"model": "minilm", "databasePath": args.db or str(work / "db"), "preload": True}
+            "exbert": {
+                "model": "minilm",
+                "databasePath": args.db or str(work / "db"),
+                "allowOutsideWorkspace": args.db is not None,  # an index built beforehand, e.g. in /tmp
+                "preload": True,
+            }
         },
     )
     seconds, _ = await timed(client.initialize_session(params))
@@ -105,6 +111,25 @@ async def main() -> None:
     await command("exbert.explain", {"text": pool[0]})  # waits for the preload; warms spaCy
     server_pid = client._server.pid if client._server is not None else 0
     print(f"server RSS after the model loaded: {rss_mb(server_pid):,.0f} MB")
+
+    async def memory() -> None:
+        print("\n## memory: an exact search of every vector column")
+        layers = 6  # MiniLM
+        columns = [("embedding", layer) for layer in range(layers + 1)] + [
+            ("context", layer) for layer in range(1, layers + 1)
+        ]
+        for by, layer in columns:
+            result = await command(
+                "exbert.search", {"text": pool[0], "token": 1, "by": by, "layer": layer, "exact": True}
+            )
+        assert result["matches"], "the last search found nothing"
+        print(f"server RSS after searching all {len(columns)} columns: {rss_mb(server_pid):,.0f} MB")
+
+    if args.memory_only:
+        await memory()
+        await client.shutdown_session()
+        await client.stop()
+        return
 
     print("\n## explain (warm)")
     for words in (8, 30, 90):
@@ -177,15 +202,7 @@ async def main() -> None:
             f"· method {result['query'].get('method')}"
         )
 
-    print("\n## memory: an exact search of every vector column")
-    layers = 6  # MiniLM
-    columns = [("embedding", layer) for layer in range(layers + 1)] + [
-        ("context", layer) for layer in range(1, layers + 1)
-    ]
-    for by, layer in columns:
-        result = await command("exbert.search", {"text": pool[0], "token": 1, "by": by, "layer": layer, "exact": True})
-    assert result["matches"], "the last search found nothing"
-    print(f"server RSS after searching all {len(columns)} columns: {rss_mb(server_pid):,.0f} MB")
+    await memory()
     await client.shutdown_session()
     await client.stop()
 
