@@ -73,7 +73,8 @@ def dequantize(codes: np.ndarray, scale: np.ndarray | None) -> np.ndarray:
     wide = np.asarray(codes, dtype=np.float32)
     if scale is None:
         return wide
-    return (wide * np.asarray(scale, dtype=np.float32)[..., None]) @ rotation(wide.shape[-1]).T
+    turned: np.ndarray = (wide * np.asarray(scale, dtype=np.float32)[..., None]) @ rotation(wide.shape[-1]).T
+    return turned
 
 
 def block_scores(codes: np.ndarray, scale: np.ndarray | None, query: np.ndarray) -> np.ndarray:
