@@ -15,6 +15,7 @@ from exbert_ls.model.names import context_column
 from exbert_ls.model.runner import ModelRunner
 from exbert_ls.store import CorpusDB, index_paths
 from exbert_ls.store.means import corpus_context_means
+from exbert_ls.store.quantize import rotation
 
 TEXT = "The quick brown fox jumps over the lazy dog."
 CORPUS = [
@@ -35,15 +36,18 @@ def llama_index(tmp_path_factory: pytest.TempPathFactory, tiny_runners: dict[str
 
 
 def manual_means(uri: str) -> np.ndarray:
-    """The mean stored context per head, straight from the table with pyarrow (no store code)."""
+    """The mean stored context per head, straight from the table with pyarrow: int8 codes times
+    their float16 row scale, turned back by the layout's fixed rotation (store/quantize.py)."""
     db = CorpusDB.open(uri)
     meta = db.meta
     table = db.tokens.to_arrow()
     keep = ~table.column("special").to_numpy(zero_copy_only=False)
     out = []
     for layer in range(1, meta.num_layers + 1):
-        rows = table.column(context_column(layer)).to_pylist()
-        vectors = np.array(rows, dtype=np.float64)[keep]
+        column = context_column(layer)
+        codes = np.array(table.column(column).to_pylist(), dtype=np.float64)
+        scale = np.array(table.column(f"{column}_scale").to_pylist(), dtype=np.float64)
+        vectors = ((codes * scale[:, None]) @ rotation(codes.shape[1]).T.astype(np.float64))[keep]
         out.append(vectors.mean(0).reshape(meta.num_heads, meta.d_head))
     return np.stack(out)
 

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from exbert_ls.errors import EmptyIndexError
 from exbert_ls.model.names import context_column
+from exbert_ls.store.quantize import dequantize, scale_column
 from exbert_ls.store.reader import live_sentence_ids, scan
 
 _cache: dict[tuple[str, int], np.ndarray] = {}
@@ -27,13 +28,14 @@ _lock = threading.Lock()
 
 
 def context_vectors(rows: pa.Table, column: str, width: int) -> np.ndarray:
-    """``[N, width]`` float32 of a stored context column: the one place that decodes it.
-
-    Today the column is ``fixed_size_list<float16, width>``; a quantised layout (int8 plus a
-    per-row scale) changes only this function.
-    """
+    """``[N, width]`` float32 of a stored context column: the one place that decodes it
+    (int8 codes times their per-row scale, turned back: :mod:`exbert_ls.store.quantize`;
+    float16 rows of a layout-1 index as they are)."""
     values = rows.column(column).combine_chunks().flatten().to_numpy(zero_copy_only=False)
-    return np.asarray(values, dtype=np.float32).reshape(len(rows), width)
+    codes = np.asarray(values).reshape(len(rows), width)
+    scale_name = scale_column(column)
+    scale = rows.column(scale_name).to_numpy() if scale_name in rows.column_names else None
+    return dequantize(codes, scale)
 
 
 def corpus_context_means(db: Any) -> np.ndarray:
@@ -48,7 +50,7 @@ def corpus_context_means(db: Any) -> np.ndarray:
     count = 0
     for layer in range(1, meta.num_layers + 1):
         column = context_column(layer)
-        rows = scan(db.tokens, ["sentence", column], where="special = false")
+        rows = scan(db.tokens, ["sentence", column, scale_column(column)], where="special = false")
         keep = np.isin(rows.column("sentence").to_numpy(), live)
         vectors = context_vectors(rows, column, meta.context_width)[keep]
         count = len(vectors)
