@@ -81,6 +81,33 @@ def test_symlink_loops_and_broken_links_are_skipped(tmp_path: Path) -> None:
     }
 
 
+def test_symlinks_out_of_the_root_are_skipped_and_inside_ones_followed(tmp_path: Path) -> None:
+    root, outside = tmp_path / "ws", tmp_path / "outside"
+    _write(root / "own.txt")
+    _write(root / "sub" / "deep.txt")
+    _write(outside / "secret.txt")
+    _write(outside / "d" / "more.txt")
+    os.symlink(outside / "secret.txt", root / "leak.txt")  # file out of the root
+    os.symlink(outside / "d", root / "leakdir")  # folder out of the root
+    os.symlink("../../outside", root / "sub" / "up")  # relative, climbing out
+    os.symlink(root / "sub" / "deep.txt", root / "alias.txt")  # inside: followed
+    os.symlink(root / "sub", root / "subalias")  # inside: followed (not a loop: sub is not an ancestor)
+    found = walk([root])
+    assert _docs(found) == ["alias.txt", "own.txt", "sub/deep.txt", "subalias/deep.txt"]
+    reasons = {os.path.relpath(s.doc, root): s.reason for s in found.skipped}
+    assert reasons == {
+        "leak.txt": "symlink to outside the folder indexed",
+        "leakdir": "symlink to outside the folder indexed",
+        "sub/up": "symlink to outside the folder indexed",
+        "subalias/up": "symlink to outside the folder indexed",  # the same link, reached again
+    }
+    # a root that is itself a symlink is resolved first: its own files are inside it
+    os.symlink(root, tmp_path / "wslink")
+    assert len(walk([tmp_path / "wslink"]).sources) == 4
+    # a path named explicitly is read wherever it points
+    assert [s.path.name for s in walk([root / "leak.txt"]).sources] == ["leak.txt"]
+
+
 def test_missing_path_is_reported(tmp_path: Path) -> None:
     found = walk([tmp_path / "nope"])
     assert [(os.path.basename(s.doc), s.reason) for s in found.skipped] == [("nope", "does not exist")]

@@ -7,7 +7,11 @@
   environments (any folder holding ``pyvenv.cfg``) and paths matched by a ``.gitignore``
   (at any depth, gitignore semantics via ``pathspec``). Files named explicitly are read
   even when a ``.gitignore`` would exclude them.
-* Symlinks are followed; a folder already visited (a symlink loop) is skipped with a reason.
+* Symlinks inside a folder are followed only while they resolve inside that folder (the root
+  given, resolved): one pointing out of it (``notes -> /etc``, ``data -> ../../other``) is
+  skipped with a reason, so indexing a workspace never reads files outside it. A path given
+  explicitly is read wherever it points. A folder already visited (a symlink loop) is
+  skipped with a reason.
 """
 
 from __future__ import annotations
@@ -96,7 +100,8 @@ def walk(paths: Sequence[str | Path]) -> Walk:
         if problem:
             result.skipped.append(Skip(root, problem))
         elif path.is_dir():
-            _walk_dir(path, root, [], {os.path.realpath(path)}, result, seen)
+            real = os.path.realpath(path)
+            _walk_dir(path, root, real, [], {real}, result, seen)
         else:
             _add_file(path, root, result, seen)
     return result
@@ -129,6 +134,7 @@ def _add_file(path: Path, doc: str, result: Walk, seen: set[str]) -> None:
 def _walk_dir(
     path: Path,
     doc: str,
+    root_real: str,
     ignores: list[tuple[str, pathspec.PathSpec]],
     visited: set[str],
     result: Walk,
@@ -155,6 +161,9 @@ def _walk_dir(
         is_dir = entry.is_dir()
         if _ignored(child, is_dir, ignores):
             continue
+        if entry.is_symlink() and not _inside(os.path.realpath(entry.path), root_real):
+            result.skipped.append(Skip(child, "symlink to outside the folder indexed"))
+            continue
         if is_dir:
             if _pruned(entry.name, Path(entry.path)):
                 continue
@@ -162,9 +171,13 @@ def _walk_dir(
             if real in visited:
                 result.skipped.append(Skip(child, "symlink loop (folder already visited)"))
                 continue
-            _walk_dir(Path(entry.path), child, ignores, visited | {real}, result, seen)
+            _walk_dir(Path(entry.path), child, root_real, ignores, visited | {real}, result, seen)
         else:
             _add_file(Path(entry.path), child, result, seen)
+
+
+def _inside(real: str, root_real: str) -> bool:
+    return real == root_real or real.startswith(root_real.rstrip(os.sep) + os.sep)
 
 
 def _pruned(name: str, path: Path) -> bool:
