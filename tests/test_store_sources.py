@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from exbert_ls.errors import UnreadableInputError, UnsupportedContentError
-from exbert_ls.store.sources import Source, read_source, walk
+from exbert_ls.store import sources as sources_module
+from exbert_ls.store.sources import Source, iter_text, read_source, scan_source, walk
 
 
 def _write(path: Path, text: str | bytes = "Some prose.\n") -> Path:
@@ -161,3 +162,30 @@ def test_vanished_file_is_a_reason_not_a_crash(tmp_path: Path) -> None:
     path = tmp_path / "gone.txt"
     with pytest.raises(UnreadableInputError, match="deleted during the run"):
         read_source(Source(str(path), path, "text"), max_bytes=2**20)
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 4096])
+def test_streaming_scan_and_text_match_a_whole_read_at_any_block_size(
+    tmp_path: Path, block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    data = "\ufeffCafé wörld — ✓ 日本語.\n\nSecond paragraph.\n".encode()
+    path = _write(tmp_path / "u.txt", data)
+    source = Source(str(path), path, "text")
+    monkeypatch.setattr(sources_module, "READ_BLOCK", block)  # multi-byte characters cut by blocks
+    scanned = scan_source(source, max_bytes=2**20)
+    whole = data.decode("utf-8-sig")
+    assert scanned.digest == hashlib.sha256(data).hexdigest() and scanned.chars == len(whole)
+    assert "".join(iter_text(source, block_size=block)) == whole
+
+
+@pytest.mark.parametrize("block", [1, 4, 4096])
+def test_bad_utf8_offset_is_absolute_across_blocks(tmp_path: Path, block: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write(tmp_path / "bad.txt", "héllo wörld ".encode() * 3 + b"caf\xe9!")
+    monkeypatch.setattr(sources_module, "READ_BLOCK", block)
+    with pytest.raises(UnsupportedContentError, match=r"not UTF-8 \(byte 0xe9 at offset 45\)"):
+        scan_source(Source(str(path), path, "text"), max_bytes=2**20)
+    truncated = _write(tmp_path / "cut.txt", b"ok " + "é".encode()[:1])  # ends mid-character
+    with pytest.raises(UnsupportedContentError, match=r"byte 0xc3 at offset 3"):
+        scan_source(Source(str(truncated), truncated, "text"), max_bytes=2**20)

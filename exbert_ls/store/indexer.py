@@ -40,8 +40,8 @@ from exbert_ls.store.repair import require_readable
 from exbert_ls.store.report import IndexConfig, IndexProgress, IndexReport
 from exbert_ls.store.rows import RowBuffer, SentenceKey
 from exbert_ls.store.schema import DAMAGED, GOLD, INDEXED, PENDING, SKIPPED, head_stats_schema
-from exbert_ls.store.segment import Sentence, chunks, fit, spacy_sentences
-from exbert_ls.store.sources import Source, read_source, walk
+from exbert_ls.store.segment import Sentence, blank_line_pieces, fit, spacy_sentences, stream_chunks
+from exbert_ls.store.sources import Source, iter_text, scan_source, walk
 from exbert_ls.store.verify import row_counts
 from exbert_ls.summarize.heads import HeadStats, sentence_head_stats
 
@@ -55,9 +55,11 @@ and memory stays bounded on inputs made of a few enormous sentences."""
 
 @dataclass(frozen=True)
 class _Doc:
+    """A document to (re)index: checked and hashed, its text streamed again when it is run."""
+
     source: Source
     hash: str
-    text: str
+    chars: int
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,8 @@ class _Run:
         self.pool: list[tuple[str, str, Sentence]] = []
         self.pool_ends: list[str] = []
         self.finished: list[str] = []
+        self.failed: dict[str, str] = {}
+        """Documents whose file failed while streamed: dropped at their end, not marked indexed."""
         self.hashes: dict[str, str] = {}
         self.next_number: dict[str, int] = {}
         self.totals: dict[str, list[int]] = {}
@@ -184,7 +188,7 @@ class _Run:
         for source in group:
             self.current = source.doc
             try:
-                digest, text = read_source(source, self.config.max_file_bytes)
+                scanned = scan_source(source, self.config.max_file_bytes)
             except UnreadableInputError as exc:
                 self.report.skipped.append((source.doc, str(exc)))
                 if isinstance(exc, UnsupportedContentError) and source.doc in known:
@@ -192,12 +196,12 @@ class _Run:
                 self._file_done(sizes[source.doc])
                 continue
             state = known.get(source.doc)
-            if state is not None and state.hash == digest and state.status == INDEXED:
+            if state is not None and state.hash == scanned.digest and state.status == INDEXED:
                 self.report.unchanged.append(source.doc)
                 self._file_done(sizes[source.doc])
             else:
-                docs.append(_Doc(source, digest, text))
-                self.bytes_per_char[source.doc] = sizes[source.doc] / max(len(text), 1)
+                docs.append(_Doc(source, scanned.digest, scanned.chars))
+                self.bytes_per_char[source.doc] = sizes[source.doc] / max(scanned.chars, 1)
         return docs
 
     def _process(self, docs: list[_Doc]) -> None:
@@ -226,15 +230,22 @@ class _Run:
                 close()
 
     def _sentences(self, docs: list[_Doc]) -> Iterator[tuple[str, str, Sentence] | _DocEnd]:
-        """Annotated sentences of each document in order, then its end marker."""
+        """Annotated sentences of each document in order, then its end marker. The text is
+        streamed from the file block by block (memory bounded whatever its size)."""
         for d in docs:
+            blocks = iter_text(d.source)
             if d.source.kind == "conllu":
-                sentences: Iterator[Sentence] = conllu_sentences(d.text)
+                sentences: Iterator[Sentence] = (
+                    sentence for piece in blank_line_pieces(blocks) for sentence in conllu_sentences(piece)
+                )
             else:
                 assert self.annotator is not None
-                sentences = spacy_sentences(self.annotator.nlp, chunks(d.text, self.config.chunk_chars))
-            for sentence in sentences:
-                yield d.source.doc, d.hash, sentence
+                sentences = spacy_sentences(self.annotator.nlp, stream_chunks(blocks, self.config.chunk_chars))
+            try:
+                for sentence in sentences:
+                    yield d.source.doc, d.hash, sentence
+            except UnreadableInputError as exc:  # vanished or unreadable since it was scanned
+                self.failed[d.source.doc] = str(exc)
             yield _DocEnd(d.source.doc)
 
     # --------------------------------------------------------------- the model
@@ -297,6 +308,14 @@ class _Run:
             self.db.tokens.add(tokens)
             self.db.sentences.add(sentences)
         finished, self.finished = self.finished, []
+        failed = [doc for doc in finished if doc in self.failed]
+        if failed:  # partly read: drop what was written (rows, then the pending row)
+            self.db.drop_documents(failed)
+            for doc in failed:
+                self.report.skipped.append((doc, self.failed.pop(doc)))
+                self.stats.pop(doc, None)
+                self.totals.pop(doc, None)
+            finished = [doc for doc in finished if doc not in set(failed)]
         if not finished:
             return
         stats_rows = [
