@@ -27,14 +27,16 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from exbert_ls.annotate.align import align
-from exbert_ls.annotate.words import SpacyAnnotator
+from exbert_ls.annotate.align import Alignment, align
+from exbert_ls.annotate.words import SpacyAnnotator, Word
 from exbert_ls.errors import InvalidInputError, UnreadableInputError, UnsupportedContentError
+from exbert_ls.model.activations import Activations
 from exbert_ls.model.runner import ModelRunner
 from exbert_ls.store.ann import refresh_vector_indexes
 from exbert_ls.store.conllu import conllu_sentences
 from exbert_ls.store.db import CorpusDB, DocState
 from exbert_ls.store.lock import writer_lock
+from exbert_ls.store.pool import distinct_texts
 from exbert_ls.store.prefetch import prefetch
 from exbert_ls.store.repair import require_readable
 from exbert_ls.store.report import IndexConfig, IndexProgress, IndexReport
@@ -255,38 +257,29 @@ class _Run:
         pool, self.pool = self.pool, []
         ends, self.pool_ends = self.pool_ends, []
         work: list[tuple[SentenceKey, Sentence]] = []
+        work_lengths: list[int] = []
         lengths = self.runner.count_tokens([s.text for _d, _h, s in pool]) if pool else []
         for (doc, doc_hash, sentence), length in zip(pool, lengths):
-            for window in fit(sentence, self.runner, length):
+            windows = fit(sentence, self.runner, length)
+            for window in windows:
                 number = self.next_number.get(doc, 0)
                 self.next_number[doc] = number + 1
                 work.append((SentenceKey(doc, doc_hash, number), window))
-        texts = [sentence.text for _key, sentence in work]
-        longest = min(max(lengths, default=1), self.runner.info.max_positions)
-        # attention is [L, H, T, T] per sentence: 32 windows of 512 tokens held ~6 GB with MiniLM
-        batch_size = max(1, min(self.config.batch_size, BATCH_TOKENS // max(longest, 1)))
-        for index, acts in self.runner.run_batch(texts, batch_size=batch_size, contexts=True):
+                work_lengths.append(length if len(windows) == 1 else self.runner.info.max_positions)
+        distinct = distinct_texts(work, work_lengths)
+        # a batch holds up to batch_size sentences and ~BATCH_TOKENS padded tokens: attention is
+        # [L, H, T, T] per sentence (32 windows of 512 tokens held ~6 GB with MiniLM), yet short
+        # sentences still run in full batches
+        batches = self.runner.run_batch(
+            distinct.texts, batch_size=self.config.batch_size, contexts=True, max_tokens=BATCH_TOKENS
+        )
+        for index, acts in batches:
             if self.cancel.is_set():
                 # Stop within one batch: no document of this pool is complete, so none is marked;
                 # the caller drops them (and the rows already buffered for them).
                 ends = []
                 break
-            key, sentence = work[index]
-            try:
-                alignment = align(acts.tokens, sentence.words, len(sentence.text))
-                stats = sentence_head_stats(acts.attention, acts.special_mask, alignment, sentence.words)
-            except InvalidInputError as exc:  # e.g. a window whose characters hold no word
-                self.report.dropped.append((key.doc, f"sentence {key.number}: {exc}"))
-                continue
-            self.buffer.add(key, sentence, acts, alignment)
-            previous = self.stats.get(key.doc)
-            self.stats[key.doc] = stats if previous is None else previous + stats
-            totals = self.totals.setdefault(key.doc, [0, 0])
-            totals[0] += 1
-            totals[1] += len(acts.tokens)
-            self.report.sentences += 1
-            self.report.tokens += len(acts.tokens)
-            self.partial[key.doc] = self.partial.get(key.doc, 0.0) + len(sentence.text) * self.bytes_per_char[key.doc]
+            self._add_copies(acts, [work[i] for i in distinct.copies[index]])
             if self.buffer.tokens >= self.config.flush_tokens:
                 # Bounded memory: one giant sentence makes hundreds of windows, so a pool can hold
                 # millions of token rows. Flushing mid-pool is safe: it marks only documents that
@@ -300,6 +293,37 @@ class _Run:
         if self.buffer.tokens >= self.config.flush_tokens:
             self._flush()
         self._report()
+
+    def _add_copies(self, acts: Activations, copies: list[tuple[SentenceKey, Sentence]]) -> None:
+        """Buffer the rows of every sentence that has this text; alignment and head statistics
+        are computed once per distinct word list (copies usually share theirs)."""
+        done: dict[tuple[Word, ...], tuple[Alignment, HeadStats] | InvalidInputError] = {}
+        for key, sentence in copies:
+            result = done.get(sentence.words)
+            if result is None:
+                try:
+                    alignment = align(acts.tokens, sentence.words, len(sentence.text))
+                    result = (
+                        alignment,
+                        sentence_head_stats(acts.attention, acts.special_mask, alignment, sentence.words),
+                    )
+                except InvalidInputError as exc:  # e.g. a window whose characters hold no word
+                    result = exc
+                if len(copies) > 1:
+                    done[sentence.words] = result
+            if isinstance(result, InvalidInputError):
+                self.report.dropped.append((key.doc, f"sentence {key.number}: {result}"))
+                continue
+            alignment, stats = result
+            self.buffer.add(key, sentence, acts, alignment)
+            previous = self.stats.get(key.doc)
+            self.stats[key.doc] = stats if previous is None else previous + stats
+            totals = self.totals.setdefault(key.doc, [0, 0])
+            totals[0] += 1
+            totals[1] += len(acts.tokens)
+            self.report.sentences += 1
+            self.report.tokens += len(acts.tokens)
+            self.partial[key.doc] = self.partial.get(key.doc, 0.0) + len(sentence.text) * self.bytes_per_char[key.doc]
 
     def _flush(self) -> None:
         """Append buffered rows, then mark the documents they complete (one commit each)."""
