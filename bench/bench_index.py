@@ -152,10 +152,13 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--storage-sentences", type=int, default=600)
     parser.add_argument("--no-ann", action="store_true")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (seconds): checks the script still runs")
     args = parser.parse_args()
     if args.smoke:
         args.chars, args.repeats, args.storage_sentences, args.no_ann = 3000, 1, 10, True
+    if args.threads:
+        torch.set_num_threads(args.threads)
     work = Path(tempfile.mkdtemp(prefix="bench-index-"))
     try:
         described = corpus_files(work / "corpus", args.chars)
@@ -173,11 +176,16 @@ def main() -> None:
                 report = index_paths([work / "corpus"], uri, runner, annotator=annotator, config=config)
                 tokens = report.tokens
                 timings[label].append(report.seconds)
+                print(f"repeat {repeat}: {label} {report.seconds:.1f} s", flush=True)
             db = CorpusDB.open(uri)
             texts = db.sentences.search().select(["text"]).limit(None).to_arrow()["text"].to_pylist()
             timings["bare forward"].append(bare_forward(runner, texts, args.batch_size))
+            print(f"repeat {repeat}: bare forward {timings['bare forward'][-1]:.1f} s", flush=True)
         base = statistics.median(timings["bare forward"])
-        print(f"{len(texts):,} sentences, {tokens:,} wordpieces (special tokens included)\n")
+        print(
+            f"{len(texts):,} sentences ({len(set(texts)):,} distinct texts), "
+            f"{tokens:,} wordpieces (special tokens included)\n"
+        )
         print("| pass | median s | wordpieces/s | vs bare forward |")
         print("|---|---|---|---|")
         for label, seconds in timings.items():
