@@ -179,7 +179,12 @@ class _Run:
             self._process(docs)
             if self.cancel.is_set():
                 self.pool, self.pool_ends = [], []
-                self._flush()
+                if self.finished:
+                    self._flush()  # rows of the documents that completed, then their marks
+                else:
+                    # every buffered row belongs to a document about to be dropped: appending
+                    # them first (up to flush_tokens rows, ~80 MB with MiniLM) only slowed Ctrl-C
+                    self.buffer = RowBuffer(self.db.meta)
                 self.db.drop_documents(doc for doc in claimed if doc not in self.report.indexed)
                 self.report.cancelled = True
                 return
