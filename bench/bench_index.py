@@ -81,10 +81,14 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=0, help="keep the first N characters (0: all)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--no-ann", action="store_true")
+    parser.add_argument("--throughput-only", action="store_true", help="skip the storage and recall parts")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (seconds): checks the script still runs")
     args = parser.parse_args()
     if args.smoke:
         args.chars, args.repeats, args.no_ann = 3000, 1, True
+    if args.threads:
+        torch.set_num_threads(args.threads)
     work = Path(tempfile.mkdtemp(prefix="bench-index-"))
     try:
         described = corpus_files(work / "corpus", args.chars)
@@ -93,25 +97,43 @@ def main() -> None:
         annotator.nlp("Warm up.")
         print(f"model {args.model}, corpus {described}, {torch.get_num_threads()} torch threads\n")
         timings: dict[str, list[float]] = {"index (spaCy thread)": [], "index (one thread)": [], "bare forward": []}
+        # CPU seconds of this process (all threads) beside wall seconds: on a machine shared
+        # with other jobs wall time swings with their load, CPU time much less
+        cpu: dict[str, list[float]] = {label: [] for label in timings}
         tokens = 0
         texts: list[str] = []
         for repeat in range(args.repeats):
             for label, overlap in (("index (spaCy thread)", True), ("index (one thread)", False)):
                 uri = str(work / f"db-{repeat}-{overlap}")
                 config = IndexConfig(batch_size=args.batch_size, overlap=overlap, ann="never")
+                began_cpu = time.process_time()
                 report = index_paths([work / "corpus"], uri, runner, annotator=annotator, config=config)
+                cpu[label].append(time.process_time() - began_cpu)
                 tokens = report.tokens
                 timings[label].append(report.seconds)
+                print(f"repeat {repeat}: {label} {report.seconds:.1f} s", flush=True)
             db = CorpusDB.open(uri)
             texts = db.sentences.search().select(["text"]).limit(None).to_arrow()["text"].to_pylist()
+            began_cpu = time.process_time()
             timings["bare forward"].append(bare_forward(runner, texts, args.batch_size))
+            cpu["bare forward"].append(time.process_time() - began_cpu)
+            print(f"repeat {repeat}: bare forward {timings['bare forward'][-1]:.1f} s", flush=True)
         base = statistics.median(timings["bare forward"])
-        print(f"{len(texts):,} sentences, {tokens:,} wordpieces (special tokens included)\n")
-        print("| pass | median s | wordpieces/s | vs bare forward |")
-        print("|---|---|---|---|")
+        print(
+            f"{len(texts):,} sentences ({len(set(texts)):,} distinct texts), "
+            f"{tokens:,} wordpieces (special tokens included)\n"
+        )
+        base_cpu = statistics.median(cpu["bare forward"])
+        print("| pass | median s | wordpieces/s | vs bare forward | median CPU s | vs bare forward (CPU) |")
+        print("|---|---|---|---|---|---|")
         for label, seconds in timings.items():
-            median = statistics.median(seconds)
-            print(f"| {label} | {median:.1f} | {tokens / median:,.0f} | {base / median:.2f}x |")
+            median, median_cpu = statistics.median(seconds), statistics.median(cpu[label])
+            print(
+                f"| {label} | {median:.1f} | {tokens / median:,.0f} | {base / median:.2f}x | "
+                f"{median_cpu:.1f} | {base_cpu / median_cpu:.2f}x |"
+            )
+        if args.throughput_only:
+            return
 
         db_path = work / f"db-{args.repeats - 1}-False"
         sizes = {p.name: du(p) for p in sorted(db_path.iterdir()) if p.is_dir()}

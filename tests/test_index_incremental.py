@@ -303,7 +303,8 @@ def test_a_sentence_that_cannot_be_aligned_is_left_out_not_fatal(
     assert "no words" in report.dropped[0][1] and "left out 1 sentences" in report.describe()
     db = CorpusDB.open(uri)
     assert verify(db) == []
-    assert db.sentences.count_rows() == len(calls) - 1
+    # 6 sentences, some repeated: each distinct text is aligned once (copies share the result)
+    assert len(calls) < 6 and db.sentences.count_rows() == report.sentences == 6 - len(report.dropped)
 
 
 def test_progress_moves_within_one_file_and_ends_at_one(tmp_path: Path, bert: ModelRunner, annotator) -> None:
