@@ -284,10 +284,10 @@ def test_a_sentence_that_cannot_be_aligned_is_left_out_not_fatal(
     tmp_path: Path, bert: ModelRunner, annotator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from exbert_ls.errors import InvalidInputError
-    from exbert_ls.store import indexer
+    from exbert_ls.store import pool
 
     write_corpus(tmp_path / "c", docs=1)
-    real_align = indexer.align
+    real_align = pool.align
     calls = []
 
     def flaky_align(tokens, words, length):
@@ -296,7 +296,7 @@ def test_a_sentence_that_cannot_be_aligned_is_left_out_not_fatal(
             raise InvalidInputError("the text has tokens but no words to align them to")
         return real_align(tokens, words, length)
 
-    monkeypatch.setattr(indexer, "align", flaky_align)
+    monkeypatch.setattr(pool, "align", flaky_align)
     uri = str(tmp_path / "db")
     report = index_paths([tmp_path / "c"], uri, bert, annotator=annotator)
     assert len(report.indexed) == 1 and len(report.dropped) == 1
