@@ -81,10 +81,10 @@ export function createToolbar(on: ToolbarHandlers): Toolbar {
     sync(view, layers, connected, offlineReason, note = "") {
       thresholdNote.textContent = note;
       thresholdNote.hidden = !note;
-      if (layer.options.length !== layers) {
-        options(layer, Array.from({ length: layers }, (_, i) => [String(i + 1), `L${i + 1}`] as [string, string]));
+      if (layer.options.length !== layers + 1) {
+        options(layer, Array.from({ length: layers + 1 }, (_, i) => [String(i), i ? `L${i}` : "L0 · embeddings"] as [string, string]));
       }
-      layer.value = String(view.layer);
+      layer.value = String(view.layer ?? "");
       threshold.value = String(Math.round(view.threshold * 100));
       thresholdOut.textContent = percent(view.threshold);
       hide.checked = view.hideSpecial;
