@@ -381,7 +381,9 @@ async def _index(ls: ExbertLanguageServer, args: IndexArgs) -> dict[str, Any]:
     if token is not None:
         progress.begin(
             token,
-            types.WorkDoneProgressBegin(title="exbert: indexing", cancellable=True, percentage=0, message="starting"),
+            types.WorkDoneProgressBegin(
+                title="exBERT: Indexing the corpus", cancellable=True, percentage=0, message="starting"
+            ),
         )
 
     def watch(cancel: threading.Event) -> None:
