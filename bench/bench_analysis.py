@@ -1,10 +1,14 @@
-"""Model analyses: probe time, logit-lens and ablation latency, a full ablation scan, and the
-induction-head ablation check of issue 12 (SmolLM2).
+"""Model analyses: probe time, logit-lens and ablation latency, a full ablation scan, the
+causal-effect scan of head summaries, and the induction-head ablation check of issue 12 (SmolLM2).
 
     .venv/bin/python bench/bench_analysis.py [--models smollm2,minilm] [--repeats 3]
     .venv/bin/python bench/bench_analysis.py --smoke     # tiny random models, seconds
 
 Figures are medians of ``--repeats`` runs in one process; quote them with `uptime`'s load.
+Scan goal (issue 12): a full single-head scan costs <= 2 x one forward per head, i.e.
+``scan seconds / (L*H) / (one forward of the same text) <= 2``; batching should put it well
+below 1. ``one forward`` is a plain ``runner.run`` (attention, hidden states, contexts).
+``--db URI`` adds corpus-mean ablation latency against that index (built by the same model).
 The induction check: on random token sequences repeated twice (seed 1, not the probe's seed),
 the mean loss over the second copy with the top-k induction heads zero-ablated, against
 k random other heads (``--random-sets`` draws, mean and range).
@@ -23,7 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from exbert_ls.model import probes
+from exbert_ls.model import effects, probes
 from exbert_ls.model.ablation import ablate, ablation_scan, second_copy_loss
 from exbert_ls.model.lens import logit_lens
 from exbert_ls.model.runner import ModelRunner
@@ -60,7 +64,51 @@ def induction_check(runner: ModelRunner, k: int, random_sets: int) -> dict[str, 
     return {"top": top, "base": base, "induction": ablated, "random": randoms}
 
 
-def bench_model(runner: ModelRunner, repeats: int, random_sets: int, k: int) -> None:
+SCAN_GOAL = 2.0
+"""Most scan cost per head, in forwards of the same text."""
+
+
+def scan_line(label: str, seconds: float, heads: int, forward_s: float, forwards: int) -> str:
+    ratio = seconds / heads / forward_s
+    verdict = "meets" if ratio <= SCAN_GOAL else "misses"
+    return (
+        f"  {label:<32}{seconds * 1000:7.0f} ms = {ratio:.2f} x one forward per head "
+        f"({forwards} batched forwards; {verdict} the <= {SCAN_GOAL:g} goal)"
+    )
+
+
+def corpus_mean_seconds(runner: ModelRunner, uri: str, repeats: int) -> tuple[float, float]:
+    """(seconds to average the index's contexts, median corpus-mean ablation of 2 heads)."""
+    from exbert_ls.store.db import CorpusDB
+    from exbert_ls.store.means import corpus_context_means
+
+    db = CorpusDB.open(uri, runner=runner)
+    start = time.perf_counter()
+    means = corpus_context_means(db)
+    mean_s = time.perf_counter() - start
+    ablate_s = median_seconds(
+        lambda: ablate(runner, TEXT_40, [(1, 0), (2, 1)], mode="corpus-mean", corpus_means=means), repeats
+    )
+    return mean_s, ablate_s
+
+
+def markdown(name: str, rows: list[tuple[str, float]]) -> str:
+    """The figures as a Markdown table (seconds), for docs/benchmarks.md."""
+    lines = [f"| {name} | seconds |", "|---|---:|"]
+    return "\n".join(lines + [f"| {label} | {seconds:.2f} |" for label, seconds in rows])
+
+
+def bench_model(runner: ModelRunner, repeats: int, random_sets: int, k: int, db: str | None = None) -> None:
+    rows: list[tuple[str, float]] = []
+    try:
+        _bench_model(runner, repeats, random_sets, k, db, rows)
+    finally:
+        print(markdown(runner.info.name, rows))
+
+
+def _bench_model(
+    runner: ModelRunner, repeats: int, random_sets: int, k: int, db: str | None, rows: list[tuple[str, float]]
+) -> None:
     info = runner.info
     n = len(runner.run(TEXT_40, contexts=False).tokens)
     probe_s = median_seconds(lambda: probes.probe(runner, use_cache=False), repeats)
@@ -68,6 +116,7 @@ def bench_model(runner: ModelRunner, repeats: int, random_sets: int, k: int) -> 
     print(f"{info.name}: {info.num_layers}x{info.num_heads} heads, text {n} tokens")
     print(f"  probe (8x{2 * probes.LENGTH} tokens)      {probe_s * 1000:8.0f} ms")
     print(f"  one forward (runner.run)       {forward_s * 1000:8.0f} ms")
+    rows += [("probes", probe_s), ("one forward with contexts", forward_s)]
     if info.lm_head is None:
         print("  lens / ablation: no LM head (skipped)")
         return
@@ -76,11 +125,18 @@ def bench_model(runner: ModelRunner, repeats: int, random_sets: int, k: int) -> 
     scan = ablation_scan(runner, TEXT_40)
     heads = info.num_layers * info.num_heads
     print(f"  logit lens (all positions, k=5) {lens_s * 1000:7.0f} ms")
-    print(f"  ablate 2 heads                  {ablate_s * 1000:7.0f} ms")
-    print(
-        f"  ablation scan ({heads} heads)    {scan.seconds * 1000:8.0f} ms = "
-        f"{scan.seconds / heads / forward_s:.2f} x one forward per head ({scan.forwards} batched forwards)"
-    )
+    print(f"  ablate 2 heads (+ attention Δ)  {ablate_s * 1000:7.0f} ms")
+    print(scan_line(f"ablation scan ({heads} heads)", scan.seconds, heads, forward_s, scan.forwards))
+    rows += [("logit lens", lens_s), ("ablate 2 heads", ablate_s), (f"ablation scan ({heads} heads)", scan.seconds)]
+    effect = effects.causal_effect(runner, use_cache=False)
+    sample_s = median_seconds(lambda: runner.run(effects.SAMPLE, contexts=True), repeats)
+    print(scan_line(f"causal effect ({effect.tokens}-tok sample)", effect.seconds, heads, sample_s, effect.forwards))
+    rows.append((f"causal-effect scan ({effect.tokens}-token sample)", effect.seconds))
+    if db is not None:
+        mean_s, corpus_s = corpus_mean_seconds(runner, db, repeats)
+        print(f"  corpus means of --db            {mean_s * 1000:7.0f} ms (once per index version)")
+        print(f"  ablate 2 heads (corpus-mean)    {corpus_s * 1000:7.0f} ms")
+        rows += [("corpus means of --db", mean_s), ("ablate 2 heads (corpus-mean)", corpus_s)]
     if info.lm_head == "causal":
         check = induction_check(runner, k, random_sets)
         r = check["random"]
@@ -116,14 +172,15 @@ def main() -> None:
     parser.add_argument("--random-sets", type=int, default=5)
     parser.add_argument("--k", type=int, default=5, help="induction heads to ablate")
     parser.add_argument("--smoke", action="store_true", help="tiny random model, seconds")
+    parser.add_argument("--db", default=None, help="corpus index of the first model: adds corpus-mean ablation")
     args = parser.parse_args()
     torch.manual_seed(0)
     if args.smoke:
         smoke()
         return
     print(f"load: {os.getloadavg()[0]:.2f} (1-min average at start)")
-    for name in args.models.split(","):
-        bench_model(ModelRunner.load(name), args.repeats, args.random_sets, args.k)
+    for i, name in enumerate(args.models.split(",")):
+        bench_model(ModelRunner.load(name), args.repeats, args.random_sets, args.k, args.db if i == 0 else None)
     print(f"load: {os.getloadavg()[0]:.2f} (1-min average at end)")
 
 

@@ -1,23 +1,25 @@
-"""Search latency and recall: exbert-ls (exact numpy path and LanceDB ANN path) against FAISS
-IndexFlatIP (what exBERT used) and plain numpy, on the same vectors, in one run.
+"""Search latency and recall: exbert-ls's exact int8 block scan against FAISS IndexFlatIP
+(what exBERT used) and plain numpy over float32, on the same vectors, in one run.
 
-    .venv/bin/python bench/bench_search.py [--db INDEX] [--column hs4] [--scales real,1000000]
+    .venv/bin/python bench/bench_search.py [--db INDEX] [--column hs4] [--scales real,100000,1000000]
                                            [--queries 200] [--k 50] [--workdir DIR] [--payload-db INDEX]
 
-Vectors: real MiniLM vectors of one column, read from ``--db`` (an index built by
-``exbert index``) or, without it, computed here by running MiniLM over the Wizard of Oz
-(../shared; the embedded default corpus where it is absent) with the same normalisation the indexer uses (model/vectors.py), stored float16.
-Scale ``real`` is those vectors as they are; a number N enlarges them synthetically to N rows:
-each real vector is repeated with Gaussian noise (sigma 0.02 per dimension, about 0.39 in
-norm, i.e. copies at cosine ~0.93 of their source) and re-normalised: many near-duplicates,
-a pessimistic case for ANN recall. Special-token rows keep their flag (and are never results).
+Vectors: real MiniLM vectors of one column, computed here by running MiniLM over the Wizard of
+Oz (../shared; the embedded default corpus where it is absent) with the indexer's normalisation
+(model/vectors.py), float32; or read from ``--db`` (an index built by ``exbert index``: its
+stored int8 rows, dequantised). Scale ``real`` is those vectors as they are; a number N
+enlarges them synthetically to N rows: each real vector is repeated with Gaussian noise (sigma
+0.02 per dimension, about 0.39 in norm, i.e. copies at cosine ~0.93 of their source) and
+re-normalised: many near-duplicates, a hard case for recall. Special-token rows keep their flag
+(and are never results).
 
 Per scale: every method answers the same ``--queries`` queries (stored non-special rows,
-seeded), one at a time, k=50; p50/p95 in ms and recall@k against exact float32 search over
-the same float16 vectors. "exbert exact" is ``engine.top_k(exact=True)`` (cached float32
-matrix, matmul, argpartition); "exbert ANN" is ``engine.top_k`` through a LanceDB index
-built here with the indexer's config (``store/ann.py``), cosine, refine; "exbert search()"
-adds the match context (sentence, words, max-attended token) when ``--db`` is given.
+seeded), one at a time; p50/p95 in ms and recall@k (strict set overlap) against exact float32
+search. "exbert exact" is ``engine.top_k(exact=True)`` on a table written in the indexer's layout
+(int8 codes + float16 row scale, store/quantize.py): the cached int8 matrix, block scan,
+argpartition. LanceDB builds no ANN index on int8 columns, so there is no ANN row (layout-1
+float16 indexes kept theirs). "exbert search()" adds the match context (sentence, words,
+max-attended token) when ``--payload-db`` is given.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import pyarrow as pa
 from exbert_ls.model.names import parse_column
 from exbert_ls.search import engine
 from exbert_ls.search.query import QueryVector
+from exbert_ls.store.quantize import dequantize, quantize, scale_column
 
 SHARED_BOOK = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "wizard_of_oz.txt"
 NOISE = 0.02
@@ -76,7 +79,7 @@ class BenchDB:
 
 
 def model_vectors(column: str, limit_sentences: int) -> tuple[np.ndarray, np.ndarray]:
-    """(float16 [N, D] normalised vectors, [N] special flags) of MiniLM over the book."""
+    """(float32 [N, D] normalised vectors, [N] special flags) of MiniLM over the book."""
     from exbert_ls.model.runner import ModelRunner
     from exbert_ls.model.vectors import normalized_contexts, normalized_hidden
 
@@ -96,7 +99,7 @@ def model_vectors(column: str, limit_sentences: int) -> tuple[np.ndarray, np.nda
             v = normalized_hidden(acts.hidden[layer])
         else:
             v = normalized_contexts(acts.contexts[layer - 1], runner.info.num_heads)
-        vecs.append(v.astype(np.float16))
+        vecs.append(v.astype(np.float32))
         special.append(acts.special_mask)
     return np.concatenate(vecs), np.concatenate(special)
 
@@ -105,17 +108,18 @@ def index_vectors(uri: str, column: str) -> tuple[np.ndarray, np.ndarray]:
     from exbert_ls.store.db import CorpusDB
 
     db = CorpusDB.open(uri)
-    t = db.tokens.search().select([column, "special"]).limit(None).to_arrow()
+    t = db.tokens.search().select([column, scale_column(column), "special"]).limit(None).to_arrow()
     data = t.column(column).combine_chunks()
-    vecs = data.values.to_numpy(zero_copy_only=False).reshape(-1, data.type.list_size)
-    return vecs.astype(np.float16), t.column("special").to_numpy(zero_copy_only=False).astype(bool)
+    codes = data.values.to_numpy(zero_copy_only=False).reshape(-1, data.type.list_size)
+    vecs = dequantize(codes, t.column(scale_column(column)).to_numpy())
+    return vecs, t.column("special").to_numpy(zero_copy_only=False).astype(bool)
 
 
 def enlarge(vecs: np.ndarray, special: np.ndarray, rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     if rows <= len(vecs):
         return vecs[:rows], special[:rows]
     rng = np.random.default_rng(seed)
-    out = np.empty((rows, vecs.shape[1]), dtype=np.float16)
+    out = np.empty((rows, vecs.shape[1]), dtype=np.float32)
     out[: len(vecs)] = vecs
     for begin in range(len(vecs), rows, len(vecs)):
         n = min(len(vecs), rows - begin)
@@ -132,13 +136,15 @@ def write_table(uri: str, column: str, vecs: np.ndarray, special: np.ndarray) ->
     table = None
     for begin in range(0, n, batch):
         idx = np.arange(begin, min(n, begin + batch))
+        codes, scale = quantize(vecs[idx])  # the indexer's layout (store/rows.py)
         data = pa.table(
             {
                 "sentence": pa.array(idx // per_sentence, pa.int64()),
                 "position": pa.array(idx % per_sentence, pa.int32()),
                 "special": pa.array(special[idx]),
                 "word": pa.array(np.where(special[idx], -1, 0), pa.int32()),
-                column: pa.FixedSizeListArray.from_arrays(pa.array(vecs[idx].ravel()), d),
+                column: pa.FixedSizeListArray.from_arrays(pa.array(codes.ravel()), d),
+                scale_column(column): pa.array(scale, pa.float16()),
             }
         )
         if table is None:
@@ -172,8 +178,6 @@ def recall(results: list[np.ndarray], truth: list[np.ndarray]) -> float:
 def run_scale(label: str, vecs: np.ndarray, special: np.ndarray, column: str, args: argparse.Namespace) -> list[dict]:
     import faiss
 
-    from exbert_ls.store.ann import index_config
-
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
         where = Path(args.workdir) / f"{column}-{len(vecs)}" if args.workdir else Path(tmp)
@@ -184,7 +188,7 @@ def run_scale(label: str, vecs: np.ndarray, special: np.ndarray, column: str, ar
             else write_table(str(where), column, vecs, special)
         )
         keep = np.flatnonzero(~special)
-        matrix = vecs[keep].astype(np.float32)
+        matrix = np.ascontiguousarray(vecs[keep], dtype=np.float32)
         rng = np.random.default_rng(1)
         qrows = rng.choice(keep, size=args.queries, replace=False)
         queries = vecs[qrows].astype(np.float32)
@@ -214,20 +218,7 @@ def run_scale(label: str, vecs: np.ndarray, special: np.ndarray, column: str, ar
             ("numpy exact (float32 matmul)", truth_times, truth)
         ]
         methods.append(("FAISS IndexFlatIP", *timed(faiss_flat, queries)))
-        methods.append(("exbert exact (numpy path)", *timed(ours(True), queries)))
-        began = time.perf_counter()
-        if not (reuse and engine.vector_index_type(db, column)):
-            db.tokens.create_index(column, config=index_config(len(vecs)), replace=True)
-        build = f"built {time.perf_counter() - began:.0f} s" if not reuse else "reused"
-        engine.clear_caches()
-        config = engine.SearchConfig(nprobes=args.nprobes, refine_factor=args.refine, ef=args.ef)
-
-        def ann(q: np.ndarray) -> np.ndarray:
-            qv = QueryVector(column, q, "embedding", 0, None, 0)
-            return engine.top_k(db, qv, k, exact=False, config=config).offsets
-
-        name = f"exbert ANN (LanceDB {type(index_config(len(vecs))).__name__}, {build}; nprobes {args.nprobes}, ef {args.ef}, refine {args.refine})"
-        methods.append((name, *timed(ann, queries)))
+        methods.append(("exbert exact (int8 block scan)", *timed(ours(True), queries)))
         faiss_p50 = statistics.median(methods[1][1])
         for name, times, results in methods:
             p50 = statistics.median(times)
@@ -287,15 +278,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", help="an exbert index to read the real vectors from")
     parser.add_argument("--column", default="hs4", help="vector column (hs0..hsL, ctx1..ctxL)")
-    parser.add_argument("--scales", default="real,1000000", help="comma-separated: real and/or row counts")
+    parser.add_argument("--scales", default="real,100000,1000000", help="comma-separated: real and/or row counts")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--k", type=int, default=50)
     parser.add_argument("--sentences", type=int, default=100_000, help="book sentences to embed without --db")
     parser.add_argument("--payload-db", help="also time search() end to end (payload) on this index")
-    parser.add_argument("--workdir", help="keep the tables (and ANN indexes) here and reuse them on later runs")
-    parser.add_argument("--nprobes", type=int, default=engine.DEFAULT_CONFIG.nprobes)
-    parser.add_argument("--ef", type=int, default=engine.DEFAULT_CONFIG.ef)
-    parser.add_argument("--refine", type=int, default=engine.DEFAULT_CONFIG.refine_factor)
+    parser.add_argument("--workdir", help="keep the tables here and reuse them on later runs")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (seconds): checks the script still runs")
     args = parser.parse_args()
     if args.smoke:  # the default corpus, a few hundred rows, a handful of queries; no ../shared

@@ -1,14 +1,17 @@
 """Language-server latency and payload sizes, measured through the real ``exbert-ls``
 process over stdio (what an editor sees), with the embedded MiniLM.
 
-    .venv/bin/python bench/bench_server.py [--repeats 40] [--corpus-kb 60]
+    .venv/bin/python bench/bench_server.py [--repeats 40] [--corpus-kb 60] [--db INDEX] [--memory-only]
 
 Reports: initialize time; warm ``exbert.explain`` latency (JSON and msgpack) and result
 sizes for selections of about 10, 40 and 120 tokens; warm hover latency on fresh sentences
 (model run) and on sentences already run (cached), first without and then with a corpus
 index (head summaries + a k=50 neighbour search at the default layer); ``exbert.search``
-latency. The corpus is the first ``--corpus-kb`` kB of the Wizard of Oz (../shared) when
-present, else the stdlib's pydoc topics.
+latency; the server's RSS (VmRSS from /proc) after the model loaded, after indexing and after
+an exact search of every vector column (the column cache's byte budget, ``exbert.cacheMB``,
+at its default). The corpus is the first ``--corpus-kb`` kB of the Wizard of Oz (../shared)
+when present, else the stdlib's pydoc topics; ``--db`` uses an index built beforehand (e.g.
+``exbert index --db /tmp/vec-db``, 83 k tokens of pydoc topics) instead of indexing it.
 """
 
 from __future__ import annotations
@@ -51,6 +54,16 @@ def quantiles(samples: list[float]) -> str:
     return f"p50 {statistics.median(ms):7.1f} ms · p95 {p95:7.1f} ms · n={len(ms)}"
 
 
+def rss_mb(pid: int) -> float:
+    """Resident set size of ``pid`` in MB (VmRSS), 0 where /proc does not say."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+    return int(match.group(1)) / 1024 if match else 0.0
+
+
 async def timed(coro: Any) -> tuple[float, Any]:
     began = time.perf_counter()
     result = await coro
@@ -61,6 +74,8 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=40)
     parser.add_argument("--corpus-kb", type=int, default=60)
+    parser.add_argument("--db", help="an index built beforehand (skips indexing the corpus)")
+    parser.add_argument("--memory-only", action="store_true", help="only the RSS after searching every column")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (seconds): checks the script still runs")
     args = parser.parse_args()
     if args.smoke:
@@ -78,7 +93,14 @@ async def main() -> None:
         capabilities=types.ClientCapabilities(window=types.WindowClientCapabilities(work_done_progress=True)),
         root_uri=work.as_uri(),
         workspace_folders=[types.WorkspaceFolder(uri=work.as_uri(), name="bench")],
-        initialization_options={"exbert": {"model": "minilm", "databasePath": str(work / "db"), "preload": True}},
+        initialization_options={
+            "exbert": {
+                "model": "minilm",
+                "databasePath": args.db or str(work / "db"),
+                "allowOutsideWorkspace": args.db is not None,  # an index built beforehand, e.g. in /tmp
+                "preload": True,
+            }
+        },
     )
     seconds, _ = await timed(client.initialize_session(params))
     print(f"initialize: {1000 * seconds:.0f} ms (model loads in the background afterwards)")
@@ -87,6 +109,27 @@ async def main() -> None:
         return await client.workspace_execute_command_async(types.ExecuteCommandParams(command=name, arguments=[arg]))
 
     await command("exbert.explain", {"text": pool[0]})  # waits for the preload; warms spaCy
+    server_pid = client._server.pid if client._server is not None else 0
+    print(f"server RSS after the model loaded: {rss_mb(server_pid):,.0f} MB")
+
+    async def memory() -> None:
+        print("\n## memory: an exact search of every vector column")
+        layers = 6  # MiniLM
+        columns = [("embedding", layer) for layer in range(layers + 1)] + [
+            ("context", layer) for layer in range(1, layers + 1)
+        ]
+        for by, layer in columns:
+            result = await command(
+                "exbert.search", {"text": pool[0], "token": 1, "by": by, "layer": layer, "exact": True}
+            )
+        assert result["matches"], "the last search found nothing"
+        print(f"server RSS after searching all {len(columns)} columns: {rss_mb(server_pid):,.0f} MB")
+
+    if args.memory_only:
+        await memory()
+        await client.shutdown_session()
+        await client.stop()
+        return
 
     print("\n## explain (warm)")
     for words in (8, 30, 90):
@@ -134,11 +177,12 @@ async def main() -> None:
     await hover(0, 0)
     await hover_round("without index", range(1, args.repeats))
 
-    seconds, report = await timed(command("exbert.indexWorkspace", {"paths": [str(corpus)]}))
-    print(
-        f"\nindexed {report['tokens']} tokens, {report['sentences']} sentences in {seconds:.1f} s "
-        f"({report['tokens'] / seconds:.0f} tokens/s through the server)"
-    )
+    if args.db is None:
+        seconds, report = await timed(command("exbert.indexWorkspace", {"paths": [str(corpus)]}))
+        print(
+            f"\nindexed {report['tokens']} tokens, {report['sentences']} sentences in {seconds:.1f} s "
+            f"({report['tokens'] / seconds:.0f} tokens/s through the server)"
+        )
     await command("exbert.headSummary", {})  # summaries computed and cached once per index version
     await hover(args.repeats, 0)
     await hover_round("with index", range(args.repeats + 1, 2 * args.repeats))
@@ -157,6 +201,8 @@ async def main() -> None:
             f"{by:9s} exact={exact!s:5s} {quantiles(samples)} · result {len(json.dumps(result).encode()) / 1024:.1f} kB "
             f"· method {result['query'].get('method')}"
         )
+
+    await memory()
     await client.shutdown_session()
     await client.stop()
 

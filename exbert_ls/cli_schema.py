@@ -14,9 +14,10 @@ def schema_document() -> dict[str, Any]:
     from exbert_ls.limits import DEFAULT_K, MAX_K
     from exbert_ls.payloads.outputs import OUTPUTS
     from exbert_ls.payloads.schema import json_schema
+    from exbert_ls.server.analysis import ANALYSIS_ARGUMENTS
     from exbert_ls.server.protocol import ARGUMENTS
 
-    document = json_schema(OUTPUTS, ARGUMENTS)
+    document = json_schema(OUTPUTS, (*ARGUMENTS, *ANALYSIS_ARGUMENTS))
     # the bounds a client checks before asking (exbert_ls/limits.py): one definition, read by
     # the extension from the generated file (LIMITS in src/generated/payloads.ts)
     document["x-limits"] = {"maxK": MAX_K, "defaultK": DEFAULT_K}

@@ -16,7 +16,16 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize(
-    "script", ["bench_forward.py", "bench_index.py", "bench_search.py", "bench_server.py", "bench_scale.py"]
+    "script",
+    [
+        "bench_forward.py",
+        "bench_index.py",
+        "bench_search.py",
+        "bench_server.py",
+        "bench_storage.py",
+        "bench_scale.py",
+        "bench_analysis.py",
+    ],
 )
 def test_python_bench_runs_in_smoke_mode(script: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

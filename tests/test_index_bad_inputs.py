@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 from test_index_incremental import snapshot, write_corpus
@@ -32,14 +33,14 @@ def test_bad_inputs_are_skipped_with_reasons_and_good_rows_survive(
     locked = corpus / "locked.txt"
     locked.write_text("A file nobody may read.\n", encoding="utf-8")
     locked.chmod(0)
-    real_read = sources_module.read_bytes
+    real_open = sources_module.open_binary
 
-    def read_bytes(path: Path) -> bytes:
+    def open_binary(path: Path) -> BinaryIO:
         if Path(path) == locked:  # root ignores file modes: make the denial explicit
             raise PermissionError(13, "Permission denied", str(path))
-        return real_read(path)
+        return real_open(path)
 
-    monkeypatch.setattr(sources_module, "read_bytes", read_bytes)
+    monkeypatch.setattr(sources_module, "open_binary", open_binary)
     os.symlink(corpus, corpus / "loop")
     os.symlink(corpus / "self.txt", corpus / "self.txt")
     doomed = corpus / "zz_doomed.txt"

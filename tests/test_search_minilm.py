@@ -13,7 +13,6 @@ from exbert_ls.payloads.codec import to_wire
 from exbert_ls.search import clear_caches
 from exbert_ls.search import search as typed_search
 from exbert_ls.store import CorpusDB, index_paths
-from exbert_ls.store.ann import index_config
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +60,7 @@ def test_stored_token_returns_itself_first(corpus_db, minilm, by, layer, heads):
         token = len(query.tokens) // 2
         result = search(corpus_db, minilm, query, token, layer, by=by, heads=heads, k=50, exact=True)
         own = [m for m in result["matches"] if (m["sentence"], m["token"]["position"]) == (row["sentence"], token)]
-        assert own and own[0]["similarity"] == pytest.approx(1.0, abs=1e-3)
+        assert own and own[0]["similarity"] == pytest.approx(1.0, abs=3e-3)  # int8 codes x row scale
         if layer == 0:
             # embeddings: the same word at the same position elsewhere has the very same vector
             assert result["matches"][0]["similarity"] - own[0]["similarity"] <= 1e-3
@@ -69,22 +68,6 @@ def test_stored_token_returns_itself_first(corpus_db, minilm, by, layer, heads):
             assert own[0]["rank"] == 0
 
 
-def test_ann_recall_at_50_against_exact(corpus_db, minilm):
-    rows = corpus_db.num_tokens()
-    for column in ("hs4", "ctx4"):
-        corpus_db.tokens.create_index(column, config=index_config(rows), replace=True)
-    clear_caches()
-    recalls = {}
-    for by, heads in (("embedding", None), ("context", None), ("context", [0, 5, 9])):
-        found = []
-        for row in _stored_sentences(corpus_db, 12, seed=7):
-            query = minilm.run(row["text"], contexts=True)
-            for token in (1, len(query.tokens) // 2, len(query.tokens) - 2):
-                ann = search(corpus_db, minilm, query, token, 4, by=by, heads=heads, k=50)
-                exact = search(corpus_db, minilm, query, token, 4, by=by, heads=heads, k=50, exact=True)
-                assert ann["query"]["method"] == "ann"
-                key = lambda m: (m["text"], m["token"]["position"])  # noqa: E731  (distinct contexts)
-                found.append(len({key(m) for m in ann["matches"]} & {key(m) for m in exact["matches"]}) / 50)
-        recalls[(by, heads and tuple(heads))] = float(np.mean(found))
-    print("recall@50 ANN vs exact:", recalls)
-    assert min(recalls.values()) >= 0.98, recalls
+# The ANN recall test went with the float16 layout: LanceDB builds no index on int8 columns, so
+# every search of a layout-2 index is the exact block scan; recall@50 of the int8 rows against
+# float32 exact search is measured by bench/bench_storage.py (docs/benchmarks.md).

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from exbert_ls.annotate.words import Word
 from exbert_ls.model.runner import ModelRunner
-from exbert_ls.store.segment import Sentence, chunks, fit, spacy_sentences, sub_sentence
+from exbert_ls.store.segment import Sentence, chunks, fit, spacy_sentences, stream_chunks, sub_sentence
 
 
 def _squeeze(text: str) -> str:
@@ -102,3 +105,40 @@ def test_one_giant_word_is_cut_inside_the_word(tiny_runners: dict[str, ModelRunn
     assert max(runner.count_tokens([w.text for w in windows])) <= runner.info.max_positions
     assert "".join(w.text for w in windows) == text
     assert all(len(w.words) == 1 and w.words[0].pos == "X" for w in windows)
+
+
+_PROSE = st.lists(st.sampled_from(["a", "bc", " ", "\n", "\t", "\r", "\u3000", ".", "\n\n"]), max_size=200).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_PROSE, limit=st.integers(1, 40), cuts=st.lists(st.integers(0, 400), max_size=12))
+def test_stream_chunks_equal_chunks_of_the_whole_text(text: str, limit: int, cuts: list[int]) -> None:
+    # any split into blocks (empty ones, a separator or a long line across a boundary) gives
+    # exactly the chunks of the whole text, so a streamed file stores the rows a whole read did
+    edges = sorted({0, len(text), *(c % (len(text) + 1) for c in cuts)})
+    blocks = [text[a:b] for a, b in itertools.pairwise(edges)] + [""]
+    assert list(stream_chunks(blocks, limit)) == list(chunks(text, limit))
+
+
+def test_stream_chunks_of_one_long_line_hold_a_bounded_buffer() -> None:
+    line = "word " * 200_000  # 1 MB, no newline: a paragraph that never ends within a block
+    blocks = [line[i : i + 4096] for i in range(0, len(line), 4096)]
+    got = list(stream_chunks(iter(blocks), 100))
+    assert got == list(chunks(line, 100)) and max(map(len, got)) <= 100
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(st.sampled_from(["1\tA\ta\tX\tX\t_\t0\troot\t_\t_", "", "  ", "# text = A", "\r"]), max_size=60),
+    cuts=st.lists(st.integers(0, 2000), max_size=10),
+    at_least=st.integers(1, 50),
+)
+def test_blank_line_pieces_end_where_a_blank_line_follows(lines: list[str], cuts: list[int], at_least: int) -> None:
+    from exbert_ls.store.conllu import conllu_sentences
+    from exbert_ls.store.segment import blank_line_pieces
+
+    text = "\n".join(lines)
+    edges = sorted({0, len(text), *(c % (len(text) + 1) for c in cuts)})
+    pieces = list(blank_line_pieces([text[a:b] for a, b in itertools.pairwise(edges)], at_least))
+    assert "".join(pieces) == text
+    assert [s for p in pieces for s in conllu_sentences(p)] == list(conllu_sentences(text))

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from exbert_ls.errors import UnreadableInputError, UnsupportedContentError
-from exbert_ls.store.sources import Source, read_source, walk
+from exbert_ls.store import sources as sources_module
+from exbert_ls.store.sources import Source, iter_text, read_source, scan_source, walk
 
 
 def _write(path: Path, text: str | bytes = "Some prose.\n") -> Path:
@@ -81,6 +82,33 @@ def test_symlink_loops_and_broken_links_are_skipped(tmp_path: Path) -> None:
     }
 
 
+def test_symlinks_out_of_the_root_are_skipped_and_inside_ones_followed(tmp_path: Path) -> None:
+    root, outside = tmp_path / "ws", tmp_path / "outside"
+    _write(root / "own.txt")
+    _write(root / "sub" / "deep.txt")
+    _write(outside / "secret.txt")
+    _write(outside / "d" / "more.txt")
+    os.symlink(outside / "secret.txt", root / "leak.txt")  # file out of the root
+    os.symlink(outside / "d", root / "leakdir")  # folder out of the root
+    os.symlink("../../outside", root / "sub" / "up")  # relative, climbing out
+    os.symlink(root / "sub" / "deep.txt", root / "alias.txt")  # inside: followed
+    os.symlink(root / "sub", root / "subalias")  # inside: followed (not a loop: sub is not an ancestor)
+    found = walk([root])
+    assert _docs(found) == ["alias.txt", "own.txt", "sub/deep.txt", "subalias/deep.txt"]
+    reasons = {os.path.relpath(s.doc, root): s.reason for s in found.skipped}
+    assert reasons == {
+        "leak.txt": "symlink to outside the folder indexed",
+        "leakdir": "symlink to outside the folder indexed",
+        "sub/up": "symlink to outside the folder indexed",
+        "subalias/up": "symlink to outside the folder indexed",  # the same link, reached again
+    }
+    # a root that is itself a symlink is resolved first: its own files are inside it
+    os.symlink(root, tmp_path / "wslink")
+    assert len(walk([tmp_path / "wslink"]).sources) == 4
+    # a path named explicitly is read wherever it points
+    assert [s.path.name for s in walk([root / "leak.txt"]).sources] == ["leak.txt"]
+
+
 def test_missing_path_is_reported(tmp_path: Path) -> None:
     found = walk([tmp_path / "nope"])
     assert [(os.path.basename(s.doc), s.reason) for s in found.skipped] == [("nope", "does not exist")]
@@ -134,3 +162,30 @@ def test_vanished_file_is_a_reason_not_a_crash(tmp_path: Path) -> None:
     path = tmp_path / "gone.txt"
     with pytest.raises(UnreadableInputError, match="deleted during the run"):
         read_source(Source(str(path), path, "text"), max_bytes=2**20)
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 4096])
+def test_streaming_scan_and_text_match_a_whole_read_at_any_block_size(
+    tmp_path: Path, block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    data = "\ufeffCafé wörld — ✓ 日本語.\n\nSecond paragraph.\n".encode()
+    path = _write(tmp_path / "u.txt", data)
+    source = Source(str(path), path, "text")
+    monkeypatch.setattr(sources_module, "READ_BLOCK", block)  # multi-byte characters cut by blocks
+    scanned = scan_source(source, max_bytes=2**20)
+    whole = data.decode("utf-8-sig")
+    assert scanned.digest == hashlib.sha256(data).hexdigest() and scanned.chars == len(whole)
+    assert "".join(iter_text(source, block_size=block)) == whole
+
+
+@pytest.mark.parametrize("block", [1, 4, 4096])
+def test_bad_utf8_offset_is_absolute_across_blocks(tmp_path: Path, block: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write(tmp_path / "bad.txt", "héllo wörld ".encode() * 3 + b"caf\xe9!")
+    monkeypatch.setattr(sources_module, "READ_BLOCK", block)
+    with pytest.raises(UnsupportedContentError, match=r"not UTF-8 \(byte 0xe9 at offset 45\)"):
+        scan_source(Source(str(path), path, "text"), max_bytes=2**20)
+    truncated = _write(tmp_path / "cut.txt", b"ok " + "é".encode()[:1])  # ends mid-character
+    with pytest.raises(UnsupportedContentError, match=r"byte 0xc3 at offset 3"):
+        scan_source(Source(str(truncated), truncated, "text"), max_bytes=2**20)

@@ -1,9 +1,13 @@
 """Head ablation: re-run a text with chosen heads' contexts replaced, and measure the effect.
 
 A head's context ``z`` (``blocks.{l}.attn.hook_z``, the input of the attention output
-projection, where contexts are captured) is replaced before the projection: by 0 (``zero``)
-or by its mean over the text's positions (``mean``; the mean over a corpus index is not
-implemented). Everything after it (later layers, their attention) sees the change.
+projection, where contexts are captured) is replaced before the projection: by 0 (``zero``),
+by its mean over the text's positions (``mean``), or by its mean over a corpus index
+(``corpus-mean``: the caller passes ``corpus_means``, the mean stored direction per head from
+:mod:`exbert_ls.store.means`, which this layer scales by the head's mean context norm over the
+text; the model layer never reads the store). Everything after it (later layers, their
+attention) sees the change; ``attention_change`` measures how much each later head's attention
+moved (mean total-variation distance of its rows).
 
 Effects, per position, on the model's prediction (next token for causal LMs, the token itself
 for masked LMs run without masking): Δ log-prob of the original top-1, Δ log-prob of the
@@ -16,6 +20,7 @@ different head ablated (a ``[B, L, H]`` mask read by the hooks), so ``L x H`` ab
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 import weakref
@@ -24,16 +29,18 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import torch
 
-from exbert_ls.errors import InvalidInputError, NoLanguageModelHeadError
+from exbert_ls.errors import IndexMismatchError, InvalidInputError, NoLanguageModelHeadError
 from exbert_ls.model.display import display_tokens
 from exbert_ls.payloads.analysis import AblationPosition, AblationResult, AblationScan
 
 if TYPE_CHECKING:
     from exbert_ls.model.runner import ModelRunner
 
-Mode = Literal["zero", "mean"]
+Mode = Literal["zero", "mean", "corpus-mean"]
+MODES: tuple[Mode, ...] = ("zero", "mean", "corpus-mean")
 SCAN_BATCH = 32
 LOGIT_BUDGET = 64 * 2**20
 """Most logits (floats) one scan forward may hold: rows per batch shrink for long texts."""
@@ -75,24 +82,45 @@ def ablation_hooks(runner: ModelRunner, mask: torch.Tensor, means: torch.Tensor 
             handle.remove()
 
 
-def _prepare(runner: ModelRunner, text: str, mode: str) -> tuple[Any, torch.Tensor | None]:
+def _prepare(
+    runner: ModelRunner, text: str, mode: str, corpus_means: np.ndarray | None = None
+) -> tuple[Any, torch.Tensor | None]:
     if runner.info.lm_head is None:
         raise NoLanguageModelHeadError(
             f"model {runner.info.name!r} has no LM head: ablation measures the change in predictions "
             "(use a causal or masked LM, e.g. --model smollm2)"
         )
-    if mode not in ("zero", "mean"):
-        raise InvalidInputError(f"ablation mode must be zero or mean, got {mode!r}")
+    if mode not in MODES:
+        raise InvalidInputError(f"ablation mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if mode == "corpus-mean" and corpus_means is None:
+        raise InvalidInputError("ablation mode corpus-mean needs a corpus index (give --db, or index the workspace)")
     if not text.strip():
         raise InvalidInputError("text is empty or only whitespace")
     acts = runner.run(text, contexts=True)
-    means = None
+    if mode == "zero":
+        return acts, None
+    assert acts.contexts is not None
+    info = runner.info
+    ctx = torch.from_numpy(acts.contexts).view(info.num_layers, -1, info.num_heads, info.d_head)  # [L, T, H, dh]
     if mode == "mean":
-        assert acts.contexts is not None
-        ctx = torch.from_numpy(acts.contexts)  # [L, T, H*dh]
-        info = runner.info
-        means = ctx.mean(dim=1).view(info.num_layers, info.num_heads, -1).to(info.device)
-    return acts, means
+        return acts, ctx.mean(dim=1).to(info.device)
+    assert corpus_means is not None
+    shape = (info.num_layers, info.num_heads, info.d_head)
+    if tuple(corpus_means.shape) != shape:
+        raise IndexMismatchError(
+            f"corpus context means have shape {tuple(corpus_means.shape)}, model {info.name!r} needs {shape} "
+            "(the index was built by another model)"
+        )
+    # stored contexts are unit length per head: the corpus gives the mean direction, the text its scale
+    scale = ctx.norm(dim=-1).mean(dim=1, keepdim=True).transpose(1, 2)  # [L, H, 1]
+    return acts, (torch.from_numpy(corpus_means).float() * scale).to(info.device)
+
+
+def means_digest(corpus_means: np.ndarray | None) -> str:
+    """Cache-key part for the replacement values (a corpus changes when re-indexed)."""
+    if corpus_means is None:
+        return ""
+    return hashlib.blake2b(np.ascontiguousarray(corpus_means).tobytes(), digest_size=8).hexdigest()
 
 
 def _targets(runner: ModelRunner, acts: Any) -> tuple[torch.Tensor, torch.Tensor]:
@@ -105,12 +133,27 @@ def _targets(runner: ModelRunner, acts: Any) -> tuple[torch.Tensor, torch.Tensor
     return pos, ids[pos]
 
 
-def _logprobs(runner: ModelRunner, acts: Any, mask: torch.Tensor, means: torch.Tensor | None) -> torch.Tensor:
-    """``[B, T, V]`` log-probabilities, row ``b`` with heads ``mask[b]`` ablated."""
+def _forward(
+    runner: ModelRunner, acts: Any, mask: torch.Tensor, means: torch.Tensor | None, *, attentions: bool = False
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``[B, T, V]`` log-probabilities, row ``b`` with heads ``mask[b]`` ablated, and with
+    ``attentions`` (two rows: original, ablated) the ``[L, H]`` :func:`attention_change`
+    between them (None otherwise), reduced layer by layer where the attention is."""
     ids = torch.tensor([[t.id for t in acts.tokens]], device=runner.info.device).expand(mask.shape[0], -1)
     with runner._lock, torch.inference_mode(), ablation_hooks(runner, mask.to(runner.info.device), means):
-        logits = runner.model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits
-    return torch.log_softmax(logits.float(), dim=-1).cpu()
+        out = runner.model(input_ids=ids, attention_mask=torch.ones_like(ids), output_attentions=attentions)
+        moved = (
+            torch.stack([attention_change(a[0].float(), a[1].float()) for a in out.attentions]).cpu()
+            if attentions
+            else None
+        )
+    return torch.log_softmax(out.logits.float(), dim=-1).cpu(), moved
+
+
+def attention_change(original: torch.Tensor, ablated: torch.Tensor) -> torch.Tensor:
+    """Mean over query rows of the total-variation distance between two ``[..., T, T]``
+    attentions (0: unchanged, 1: disjoint supports): ``[...]``, e.g. ``[H]`` per layer."""
+    return 0.5 * (original - ablated).abs().sum(-1).mean(-1)
 
 
 def _check_heads(runner: ModelRunner, heads: Sequence[tuple[int, int]]) -> None:
@@ -123,15 +166,24 @@ def _check_heads(runner: ModelRunner, heads: Sequence[tuple[int, int]]) -> None:
             )
 
 
-def ablate(runner: ModelRunner, text: str, heads: Sequence[tuple[int, int]], *, mode: Mode = "zero") -> AblationResult:
-    """The text with ``heads`` (``(layer 1-based, head 0-based)``) ablated, against the original."""
+def ablate(
+    runner: ModelRunner,
+    text: str,
+    heads: Sequence[tuple[int, int]],
+    *,
+    mode: Mode = "zero",
+    corpus_means: np.ndarray | None = None,
+) -> AblationResult:
+    """The text with ``heads`` (``(layer 1-based, head 0-based)``) ablated, against the original.
+    ``corpus_means`` (``[L, H, d_head]``, store/means.py) is needed by ``corpus-mean``."""
     _check_heads(runner, heads)
-    acts, means = _prepare(runner, text, mode)
+    acts, means = _prepare(runner, text, mode, corpus_means)
     info = runner.info
     mask = torch.zeros(2, info.num_layers, info.num_heads)
     for layer, head in heads:
         mask[1, layer - 1, head] = 1
-    lp = _logprobs(runner, acts, mask, means)
+    lp, moved = _forward(runner, acts, mask, means, attentions=True)
+    assert moved is not None
     original, ablated = lp[0], lp[1]
     pos, target = _targets(runner, acts)
     kl = (original.exp() * (original - ablated)).sum(-1)
@@ -165,22 +217,47 @@ def ablate(runner: ModelRunner, text: str, heads: Sequence[tuple[int, int]], *, 
         loss=round(float(-original[pos, target].mean()), 5),
         ablated_loss=round(float(-ablated[pos, target].mean()), 5),
         positions=rows,
+        attention_change=[[round(v, 6) for v in row] for row in moved.tolist()],
     )
 
 
 def loss_with_ablations(
-    runner: ModelRunner, text: str, masks: torch.Tensor, *, mode: Mode = "zero", batch: int = SCAN_BATCH
+    runner: ModelRunner,
+    text: str,
+    masks: torch.Tensor,
+    *,
+    mode: Mode = "zero",
+    batch: int = SCAN_BATCH,
+    corpus_means: np.ndarray | None = None,
 ) -> torch.Tensor:
     """Mean target NLL of the text for each ablation mask ``[N, L, H]`` (batched): ``[N]``."""
-    acts, means = _prepare(runner, text, mode)
+    acts, means = _prepare(runner, text, mode, corpus_means)
     pos, target = _targets(runner, acts)
     vocab = int(runner.model.config.vocab_size)
     batch = max(1, min(batch, LOGIT_BUDGET // max(1, len(acts.tokens) * vocab)))
-    losses = []
-    for begin in range(0, masks.shape[0], batch):
-        lp = _logprobs(runner, acts, masks[begin : begin + batch], means)
-        losses.append(-lp[:, pos, target].mean(-1))
+    losses = [
+        _row_losses(runner, acts, masks[b : b + batch], means, pos, target) for b in range(0, masks.shape[0], batch)
+    ]
     return torch.cat(losses)
+
+
+def _row_losses(
+    runner: ModelRunner,
+    acts: Any,
+    mask: torch.Tensor,
+    means: torch.Tensor | None,
+    pos: torch.Tensor,
+    target: torch.Tensor,
+) -> torch.Tensor:
+    """``[B]`` mean target NLL per row, reduced where the logits are: only ``B`` numbers
+    leave the device (not ``[B, T, V]`` log-probabilities)."""
+    device = runner.info.device
+    ids = torch.tensor([[t.id for t in acts.tokens]], device=device).expand(mask.shape[0], -1)
+    with runner._lock, torch.inference_mode(), ablation_hooks(runner, mask.to(device), means):
+        logits = runner.model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[:, pos.to(device)]
+        lp = torch.log_softmax(logits.float(), dim=-1)
+        picked = lp.gather(-1, target.to(device)[None, :, None].expand(mask.shape[0], -1, 1))
+        return (-picked.squeeze(-1).mean(-1)).cpu()
 
 
 def second_copy_loss(
@@ -200,11 +277,18 @@ def second_copy_loss(
     return float(-lp[:, pos].gather(-1, ids[:, pos + 1, None]).mean())
 
 
-def ablation_scan(runner: ModelRunner, text: str, *, mode: Mode = "zero", batch: int = SCAN_BATCH) -> AblationScan:
+def ablation_scan(
+    runner: ModelRunner,
+    text: str,
+    *,
+    mode: Mode = "zero",
+    batch: int = SCAN_BATCH,
+    corpus_means: np.ndarray | None = None,
+) -> AblationScan:
     """Each head ablated alone: the ``L x H`` grid of loss changes over the text (cached)."""
     if runner not in _fingerprints:
         _fingerprints[runner] = runner.fingerprint()
-    key = (_fingerprints[runner], text, mode)
+    key = (_fingerprints[runner], text, mode + means_digest(corpus_means))
     if key in _SCAN_CACHE:
         _SCAN_CACHE.move_to_end(key)
         cached = _SCAN_CACHE[key]
@@ -217,7 +301,7 @@ def ablation_scan(runner: ModelRunner, text: str, *, mode: Mode = "zero", batch:
     count = info.num_layers * info.num_heads
     masks = torch.zeros(count + 1, info.num_layers, info.num_heads)  # row 0: nothing ablated
     masks.view(count + 1, count)[torch.arange(1, count + 1), torch.arange(count)] = 1
-    losses = loss_with_ablations(runner, text, masks, mode=mode, batch=batch)
+    losses = loss_with_ablations(runner, text, masks, mode=mode, batch=batch, corpus_means=corpus_means)
     n_tokens, vocab = len(runner.tokenizer(text)["input_ids"]), int(runner.model.config.vocab_size)
     delta = (losses[1:] - losses[0]).view(info.num_layers, info.num_heads)
     scan = AblationScan(
@@ -245,6 +329,14 @@ def readable_ablation(result: AblationResult) -> str:
         lines.append(
             f"  {p.position:<3d} {p.token:14s} {p.original_top} ({p.delta_logprob_top:+.3f})".ljust(45)
             + f" {target:23s} {p.kl:.4f}  {p.ablated_top}"
+        )
+    moved = sorted(
+        ((d, l + 1, h) for l, row in enumerate(result.attention_change) for h, d in enumerate(row) if d > 0),
+        reverse=True,
+    )
+    if moved:
+        lines.append(
+            "attention moved most (mean TV distance): " + ", ".join(f"L{l} H{h} {d:.3f}" for d, l, h in moved[:8])
         )
     return "\n".join(lines)
 

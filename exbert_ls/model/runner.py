@@ -171,8 +171,9 @@ class ModelRunner:
             for handle in handles:
                 handle.remove()
 
-    def _forward(self, encoded: Any, *, contexts: bool, logits: bool) -> dict[str, torch.Tensor | None]:
-        """Batched tensors: attention [B,L,H,T,T], hidden [B,L+1,T,D], z [B,L,T,D], logits."""
+    def _forward(self, encoded: Any, *, contexts: bool, logits: bool) -> dict[str, list[torch.Tensor] | None]:
+        """Batched tensors, one per layer: attention L x [B,H,T,T], hidden (L+1) x [B,T,D],
+        z L x [B,T,D], logits [[B,T,V]]."""
         inputs = {
             k: v.to(self.info.device)
             for k, v in encoded.items()
@@ -187,12 +188,13 @@ class ModelRunner:
                 f"model {self.info.name!r} ({self.info.model_type}) returns no attention weights; "
                 "exbert-ls needs a model that supports output_attentions with eager attention"
             )
-        hidden = [out.hidden_states[0], *store["resid_post"][: self.info.num_layers]]
+        # per-layer lists, stacked per row in _unpack over the unpadded part only: stacking the
+        # padded batch first copied every attention matrix twice and left strided views
         return {
-            "attention": torch.stack(list(attentions), dim=1),
-            "hidden": torch.stack(hidden, dim=1),
-            "z": torch.stack(store["z"], dim=1) if contexts else None,
-            "logits": out.logits if logits else None,
+            "attention": list(attentions),
+            "hidden": [out.hidden_states[0], *store["resid_post"][: self.info.num_layers]],
+            "z": list(store["z"]) if contexts else None,
+            "logits": [out.logits] if logits else None,
         }
 
     def _check_length(self, lengths: Iterable[int]) -> None:
@@ -203,15 +205,16 @@ class ModelRunner:
                 f"{self.info.max_positions}. Select a shorter passage."
             )
 
-    def _unpack(self, text: str, encoded: Any, tensors: dict[str, torch.Tensor | None], row: int) -> Activations:
+    def _unpack(self, text: str, encoded: Any, tensors: dict[str, list[torch.Tensor] | None], row: int) -> Activations:
         n = int(encoded["attention_mask"][row].sum())
         ids = encoded["input_ids"][row, :n].tolist()
         tokens = self._tokens(
             text, ids, encoded["offset_mapping"][row, :n].tolist(), encoded["special_tokens_mask"][row, :n].tolist()
         )
 
-        def take(t: torch.Tensor) -> np.ndarray:
-            return t.float().cpu().numpy()
+        def take(layers: list[torch.Tensor], square: bool = False) -> np.ndarray:
+            rows = [t[row, ..., :n, :n] if square else t[row, :n] for t in layers]
+            return torch.stack(rows).float().cpu().numpy()  # one contiguous copy of this row
 
         attention = tensors["attention"]
         hidden = tensors["hidden"]
@@ -220,9 +223,9 @@ class ModelRunner:
         return Activations(
             text=text,
             tokens=tokens,
-            attention=take(attention[row, :, :, :n, :n]),
-            hidden=take(hidden[row, :, :n]),
-            contexts=take(z[row, :, :n]) if z is not None else None,
+            attention=take(attention, square=True),
+            hidden=take(hidden),
+            contexts=take(z) if z is not None else None,
         )
 
     # -------------------------------------------------------------- public API
@@ -254,21 +257,30 @@ class ModelRunner:
         if top_k:
             logits = tensors["logits"]
             assert logits is not None
-            acts.predictions = self._top_k(logits[0, :n], top_k)
+            acts.predictions = self._top_k(logits[0][0, :n], top_k)
         return acts
 
     def run_batch(
-        self, texts: Sequence[str], *, batch_size: int = 32, contexts: bool = True
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 32,
+        contexts: bool = True,
+        max_tokens: int | None = None,
+        lengths: Sequence[int] | None = None,
     ) -> Iterator[tuple[int, Activations]]:
         """Many texts, in length-sorted batches (least padding). Yields ``(input index,
-        activations)`` in batch order; results equal :meth:`run` on each text."""
+        activations)`` in batch order; results equal :meth:`run` on each text.
+
+        ``max_tokens``: a batch also stops before its padded size (sentences x longest) passes
+        this, so short sentences run in full batches and long ones in small ones (attention is
+        [L, H, T, T] per sentence). ``lengths``: :meth:`count_tokens` of ``texts``, if known."""
         if not texts:
             return
-        lengths = self.count_tokens(texts)
+        lengths = list(lengths) if lengths is not None else self.count_tokens(texts)
         self._check_length(lengths)
-        order = np.argsort(lengths, kind="stable")
-        for begin in range(0, len(order), batch_size):
-            chunk = [int(i) for i in order[begin : begin + batch_size]]
+        order = [int(i) for i in np.argsort(lengths, kind="stable")]
+        for chunk in _batches(order, lengths, batch_size, max_tokens):
             batch_texts = [texts[i] for i in chunk]
             encoded = self._encode(batch_texts)
             tensors = self._forward(encoded, contexts=contexts, logits=False)
@@ -297,3 +309,17 @@ class ModelRunner:
             [Prediction(self.tokenizer.decode([int(i)]), round(float(v), 6)) for v, i in zip(vs, ids)]
             for vs, ids in zip(values.tolist(), indices.tolist())
         ]
+
+
+def _batches(order: list[int], lengths: Sequence[int], size: int, max_tokens: int | None) -> Iterator[list[int]]:
+    """Consecutive runs of ``order`` (ascending lengths): at most ``size`` texts and, with
+    ``max_tokens``, at most that many padded tokens (one text alone may exceed it)."""
+    chunk: list[int] = []
+    for index in order:
+        full = len(chunk) >= size or (max_tokens is not None and (len(chunk) + 1) * lengths[index] > max_tokens)
+        if chunk and full:
+            yield chunk
+            chunk = []
+        chunk.append(index)
+    if chunk:
+        yield chunk

@@ -33,6 +33,29 @@ class ProbeHead:
 
 
 @attrs.define(kw_only=True)
+class CausalEffect:
+    """Each head's causal effect: the ablation scan (zero mode) on a fixed sample text, cached
+    per weights fingerprint like the probes (``exbert probe``; docs/heads.md)."""
+
+    model: str
+    fingerprint: str
+    """Weights fingerprint the cache is keyed by."""
+    sample: str
+    """The fixed sample text the loss is taken over."""
+    tokens: int
+    """Its length in model tokens (special tokens included)."""
+    loss: float
+    """Unablated mean loss over the sample (nats)."""
+    delta_loss: list[list[float]]
+    """``[L][H]``: loss with the head alone zero-ablated minus ``loss`` (positive = the head helps)."""
+    seconds: float = 0.0
+    """Time the scan took (0 when cached)."""
+    forwards: int = 0
+    """Batched forward passes used (0 when cached)."""
+    cached: bool = False
+
+
+@attrs.define(kw_only=True)
 class ProbeResult:
     """``exbert probe``: every head's probe scores for one model, cached per fingerprint."""
 
@@ -54,6 +77,9 @@ class ProbeResult:
     """Read from the on-disk cache rather than computed now."""
     seconds: float = 0.0
     """Time the probe forward and scoring took (0 when cached)."""
+    causal_effect: CausalEffect | None = None
+    """Every head's ablation Δloss on the fixed sample (``exbert probe`` adds it for models
+    with an LM head; not part of the probe cache, it has its own)."""
 
 
 @attrs.define(kw_only=True)
@@ -116,7 +142,9 @@ class AblationResult:
 
     model: str
     mode: str
-    """``zero`` (context set to 0) or ``mean`` (context replaced by its mean over the text)."""
+    """``zero`` (context set to 0), ``mean`` (context replaced by its mean over the text) or
+    ``corpus-mean`` (by the corpus index's mean direction for the head, scaled to the head's
+    mean context norm over the text; docs/heads.md)."""
     heads: list[list[int]]
     """Ablated heads as ``[layer (1-based), head (0-based)]``."""
     loss: float
@@ -124,6 +152,10 @@ class AblationResult:
     ablated_loss: float
     """Mean loss with the heads ablated."""
     positions: list[AblationPosition]
+    attention_change: list[list[float]]
+    """``[L][H]``, layer 1 first: mean over query rows of the total-variation distance between
+    the head's original and ablated attention (0 = unchanged, 1 = disjoint). Zero up to and
+    including the first ablated layer (a context is replaced after its attention is taken)."""
 
 
 @attrs.define(kw_only=True)

@@ -58,7 +58,8 @@ class HeadSummary:
     relations: list[HeadRelation]
     """Relations it beats the baseline on, most significant first."""
     description: str
-    """One line for a tooltip."""
+    """One line for a tooltip (ends with the causal effect, `` · ablated: Δloss +0.123``,
+    when known)."""
     to_first: float | None = None
     """Mean attention mass on position 0 (the attention sink, BOS or not); null for indexes
     built before head roles were recorded."""
@@ -70,6 +71,10 @@ class HeadSummary:
     """The head's role label, never contradicting the numbers above (docs/heads.md)."""
     induction: float | None = None
     """Induction score from ``exbert probe`` (cached for this model), when probed."""
+    causal_effect: float | None = None
+    """Causal effect: mean loss change (nats) on the fixed sample of docs/heads.md when this
+    head alone is zero-ablated (positive = the model needs it), from ``exbert probe``'s cache
+    for this model; null when not probed or the model has no LM head."""
 
 
 @attrs.define(kw_only=True)

@@ -169,9 +169,9 @@ def corpus_head_stats(db: Any) -> HeadStats:
     return _corpus_stats(db)[0]
 
 
-def _corpus_summaries(db: Any, min_support: int, induction: Any = None) -> HeadSummaries:
+def _corpus_summaries(db: Any, min_support: int, induction: Any = None, causal: Any = None) -> HeadSummaries:
     stats, counted, live = _corpus_stats(db)
-    summary = summarize_heads(stats, min_support=min_support, induction=induction)
+    summary = summarize_heads(stats, min_support=min_support, induction=induction, causal=causal)
     summary.documents = counted
     summary.complete = counted == live
     return summary
@@ -183,8 +183,10 @@ def head_summaries(db: Any, *, min_support: int = 20) -> HeadSummaries:
 
     The result is shared with the cache: derive narrowed copies (``attrs.evolve``), never
     mutate it."""
+    from exbert_ls.model.effects import cached_causal_effect
     from exbert_ls.model.probes import cached_induction
 
-    induction = cached_induction(getattr(db.meta, "model_fingerprint", "") or "")
-    key = (str(db.uri), int(db.version()), min_support, induction is not None)
-    return _summaries.get(key, lambda: _corpus_summaries(db, min_support, induction))
+    fingerprint = getattr(db.meta, "model_fingerprint", "") or ""
+    induction, causal = cached_induction(fingerprint), cached_causal_effect(fingerprint)
+    key = (str(db.uri), int(db.version()), min_support, induction is not None, causal is not None)
+    return _summaries.get(key, lambda: _corpus_summaries(db, min_support, induction, causal))

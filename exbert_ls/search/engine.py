@@ -3,12 +3,13 @@
 Strategy (decided for the project):
 
 * A column without an ANN index, and every ``exact=True`` request, is searched
-  exhaustively: the column is loaded once per ``(db.version(), column)`` as a float32
-  matrix of its non-special rows, scored with one matrix-vector product, and cut with
-  ``argpartition``.
-* A column with an ANN index (the indexer builds them for large tables) is searched by
-  LanceDB with cosine distance and a refine step; the similarities shown are recomputed
-  from the returned rows' own vectors, so both paths report the same numbers.
+  exhaustively: the column is loaded once per ``(db.version(), column)`` in its stored
+  precision (int8 codes + float16 row scales; float16 rows for schema-1 databases) as a
+  matrix of its searchable rows, scored by :func:`exbert_ls.store.quantize.block_scores`
+  (blocks widened to float32 in a cache-sized buffer, BLAS) and cut with ``argpartition``.
+* A column with an ANN index (schema-1 databases only: LanceDB does not index int8 columns)
+  is searched by LanceDB with cosine distance and a refine step; the similarities shown are
+  recomputed from the returned rows' own vectors, so both paths report the same numbers.
 
 Rows are identified by their *offset* in the tokens table (its scan order at that
 version), which :class:`TokenFrame` maps to and from ``(sentence, position)``.
@@ -21,10 +22,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+import pyarrow as pa
 
 from exbert_ls.errors import EmptyIndexError, IndexMismatchError, InvalidInputError
 from exbert_ls.search.cache import ByteLRU
 from exbert_ls.search.query import QueryVector
+from exbert_ls.store.quantize import block_scores, scale_column
 from exbert_ls.store.reader import live_sentence_ids, scan
 
 
@@ -93,12 +96,18 @@ class TokenFrame:
 
 @dataclass(frozen=True)
 class ColumnMatrix:
-    """A vector column's non-special rows as one float32 matrix."""
+    """A vector column's searchable rows in their stored precision."""
 
-    vectors: np.ndarray
-    """``[M, D]`` float32."""
+    codes: np.ndarray
+    """``[M, D]`` int8 codes (schema 2) or float16 vectors (schema 1)."""
+    scale: np.ndarray | None
+    """``[M]`` float16 scale of each row of int8 codes; None for float16 rows."""
     offsets: np.ndarray
     """``[M]`` int64 row offset of each matrix row."""
+
+    @property
+    def nbytes(self) -> int:
+        return self.codes.nbytes + self.offsets.nbytes + (0 if self.scale is None else self.scale.nbytes)
 
 
 @dataclass(frozen=True)
@@ -111,11 +120,11 @@ class Hits:
 
 
 _frames: ByteLRU[TokenFrame] = ByteLRU(1 << 30, lambda f: f.nbytes)
-DEFAULT_CACHE_MB = 512
-"""Float32 column matrices kept in memory (least recently used dropped first), unless
-``$EXBERT_CACHE_MB`` or the server's ``exbert.cacheMB`` says otherwise. 512 MB holds three
-MiniLM columns of a 100 k-token corpus (154 MB each), keeping the server near 1.2 GB RSS after
-every column was searched (docs/index.md, "Memory")."""
+DEFAULT_CACHE_MB = 640
+"""Column matrices (stored precision) kept in memory (least recently used dropped first),
+unless ``$EXBERT_CACHE_MB`` or the server's ``exbert.cacheMB`` says otherwise. 640 MB holds all
+13 MiniLM columns of a 100 k-token corpus (int8: ~39 MB each), keeping the server under
+1.5 GB RSS after every column was searched (docs/benchmarks.md, "Server memory")."""
 
 
 def cache_budget_mb(given: int | None = None) -> int:
@@ -129,7 +138,7 @@ def cache_budget_mb(given: int | None = None) -> int:
         raise InvalidInputError(f"EXBERT_CACHE_MB={env!r}: expected a whole number of megabytes") from exc
 
 
-_matrices: ByteLRU[ColumnMatrix] = ByteLRU(cache_budget_mb() << 20, lambda m: m.vectors.nbytes + m.offsets.nbytes)
+_matrices: ByteLRU[ColumnMatrix] = ByteLRU(cache_budget_mb() << 20, lambda m: m.nbytes)
 
 
 def set_cache_budget(mb: int | None) -> None:
@@ -173,23 +182,33 @@ def token_frame(db: Any, version: int | None = None) -> TokenFrame:
 
 
 def column_matrix(db: Any, column: str, version: int | None = None) -> ColumnMatrix:
-    """A vector column as a float32 matrix of its non-special rows, cached per version."""
+    """A vector column's searchable rows in stored precision, cached per version."""
 
     def load() -> ColumnMatrix:
         frame = token_frame(db, version)
-        if column not in db.tokens.schema.names:
+        names = db.tokens.schema.names
+        if column not in names:
             raise IndexMismatchError(f"the index at {db.uri} has no vector column {column!r}; re-index it")
-        data = _scan(db.tokens, [column]).column(column).combine_chunks()
-        width = data.type.list_size
-        flat = data.values.to_numpy(zero_copy_only=False)
+        scaled = scale_column(column) in names  # schema 2: int8 codes + scale; 1: float16 rows
+        table = _scan(db.tokens, [column, scale_column(column)] if scaled else [column])
+        data = table.column(column).combine_chunks()
+        if scaled != pa.types.is_int8(data.type.value_type):
+            raise IndexMismatchError(
+                f"the index at {db.uri} stores {column!r} as {data.type.value_type} "
+                f"{'with' if scaled else 'without'} a scale column: re-index it"
+            )
         keep = np.flatnonzero(frame.searchable)
         if keep.size == 0:
             raise EmptyIndexError(
                 f"the index at {db.uri} holds no searchable tokens (only special tokens, or documents "
                 "still being indexed)"
             )
-        vectors = np.ascontiguousarray(flat.reshape(-1, width)[keep], dtype=np.float32)
-        return ColumnMatrix(vectors, keep.astype(np.int64))
+        flat = data.values.to_numpy(zero_copy_only=False)
+        codes = np.ascontiguousarray(flat.reshape(-1, data.type.list_size)[keep])
+        scale = None
+        if scaled:
+            scale = table.column(scale_column(column)).to_numpy().astype(np.float16)[keep]
+        return ColumnMatrix(codes, scale, keep.astype(np.int64))
 
     return _matrices.get(_key(db, version, "matrix", column), load)
 
@@ -209,11 +228,16 @@ def vector_index_type(db: Any, column: str, version: int | None = None) -> str |
 
 
 def exact_top_k(matrix: ColumnMatrix, vector: np.ndarray, k: int) -> Hits:
-    """Exhaustive top-k by dot product (rows and query are normalised already)."""
-    scores = matrix.vectors @ vector.astype(np.float32, copy=False)
+    """Exhaustive top-k by dot product (rows and query are normalised already); ties go to
+    the lower row offset, so a result does not depend on how the scan was split."""
+    scores = block_scores(matrix.codes, matrix.scale, vector)
     k = min(k, scores.shape[0])
-    top = np.argpartition(-scores, k - 1)[:k] if k < scores.shape[0] else np.arange(scores.shape[0])
-    top = top[np.argsort(-scores[top], kind="stable")]
+    if k < scores.shape[0]:
+        kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
+        top = np.flatnonzero(scores >= kth)  # every row tied with the k-th too, in row order
+    else:
+        top = np.arange(scores.shape[0])
+    top = top[np.argsort(-scores[top], kind="stable")][:k]  # stable: ties keep row order
     return Hits(matrix.offsets[top], scores[top], "exact")
 
 

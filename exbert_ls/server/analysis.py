@@ -22,6 +22,8 @@ class ProbeArgs:
 
     model: str | None = None
     """Model override (default: the configured ``exbert.model``)."""
+    effect: bool = True
+    """Add each head's causal effect (an ablation scan of a fixed sample; cached per weights)."""
 
 
 @attrs.define
@@ -42,9 +44,15 @@ class AblateArgs(Selection):
     model: str | None = None
     heads: list[list[int]] = attrs.field(factory=list)
     """``[[layer (1-based), head (0-based)], ...]``."""
-    mode: Literal["zero", "mean"] = "zero"
+    mode: Literal["zero", "mean", "corpus-mean"] = "zero"
+    """``corpus-mean`` uses the workspace's corpus index (built by the same model)."""
     scan: bool = False
     """Ablate each head alone and return the ``L x H`` grid of loss changes instead."""
+
+
+ANALYSIS_ARGUMENTS: tuple[type, ...] = (ProbeArgs, LensArgs, AblateArgs)
+"""The analysis commands' argument types (``exbert schema`` adds them to ``$defs``, so the
+panel's messages are typed from the same classes)."""
 
 
 def register_analysis_commands(server: ExbertLanguageServer) -> None:
@@ -53,7 +61,17 @@ def register_analysis_commands(server: ExbertLanguageServer) -> None:
         from exbert_ls.model.probes import probe
 
         args = parse("exbert.probe", ProbeArgs, arguments)
-        return await ls.run("exbert.probe", lambda cancel: to_wire(probe(ls.state.runner(args.model))))
+
+        def work(cancel: Any) -> Any:
+            from exbert_ls.model.effects import causal_effect
+
+            runner = ls.state.runner(args.model)
+            result = probe(runner)
+            if runner.info.lm_head is not None and args.effect:
+                result.causal_effect = causal_effect(runner)
+            return to_wire(result)
+
+        return await ls.run("exbert.probe", work)
 
     @server.command("exbert.lens")
     async def lens_command(ls: ExbertLanguageServer, *arguments: Any) -> Any:
@@ -77,12 +95,19 @@ def register_analysis_commands(server: ExbertLanguageServer) -> None:
         selected = _select(ls, "exbert.ablate", args)
 
         def work(cancel: Any) -> Any:
+            from exbert_ls.store.means import corpus_context_means
+
             runner = ls.state.runner(args.model)
+            means = None
+            if args.mode == "corpus-mean":  # the workspace index, opened (and checked) for the configured model
+                if runner is not ls.state.runner():
+                    raise InvalidInputError("mode corpus-mean uses the workspace index: leave the model override out")
+                means = corpus_context_means(ls.state.db())
             if args.scan:
-                return to_wire(ablation_scan(runner, selected.text, mode=args.mode))
+                return to_wire(ablation_scan(runner, selected.text, mode=args.mode, corpus_means=means))
             if any(len(pair) != 2 for pair in args.heads) or not args.heads:
                 raise InvalidInputError("heads must be a non-empty list of [layer (1-based), head (0-based)] pairs")
             heads = [(int(layer), int(head)) for layer, head in args.heads]
-            return to_wire(ablate(runner, selected.text, heads, mode=args.mode))
+            return to_wire(ablate(runner, selected.text, heads, mode=args.mode, corpus_means=means))
 
         return await ls.run("exbert.ablate", work)

@@ -1,5 +1,10 @@
 """LanceDB ANN indexes on the vector columns, only for tables too big to search exactly.
 
+Schema version 2 stores int8 codes (:mod:`exbert_ls.store.quantize`), and LanceDB builds no
+vector index on an integer column (IVF_PQ / IVF_HNSW_SQ refuse ``FixedSizeList(Int8)``): those
+tables are always searched exactly, by the block scan. What follows applies to version-1
+tables (float16 columns), which keep and refresh the indexes they have.
+
 Small tables are searched exactly in numpy (a column loaded once: ~4 ms at 119 k rows), so a
 corpus is searchable as soon as its rows are committed. From ``ANN_MIN_ROWS`` rows on, each
 vector column gets an ``IVF_HNSW_SQ`` index with cosine distance (``../shared/GUIDE.md`` §7:
@@ -13,6 +18,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pyarrow as pa
 from lancedb.index import IvfHnswSq
 
 from exbert_ls.store.report import AnnMode
@@ -28,6 +34,11 @@ def index_config(rows: int) -> IvfHnswSq:
     return IvfHnswSq(distance_type="cosine", num_partitions=max(1, rows // ROWS_PER_PARTITION))
 
 
+def is_float_column(kind: pa.DataType) -> bool:
+    """A vector column LanceDB can index (float16/32 lists; not the int8 codes)."""
+    return bool(pa.types.is_floating(kind.value_type))
+
+
 def indexed_columns(table: Any) -> set[str]:
     return {column for idx in table.list_indices() for column in idx.columns}
 
@@ -35,6 +46,8 @@ def indexed_columns(table: Any) -> set[str]:
 def refresh_vector_indexes(table: Any, num_layers: int, mode: AnnMode) -> tuple[str, float]:
     """Build missing indexes / fold new rows into existing ones. ``(what happened, seconds)``."""
     rows = int(table.count_rows())
+    if not is_float_column(table.schema.field(vector_columns(num_layers)[0]).type):
+        return f"none (exact int8 scan; {rows:,} rows; LanceDB indexes need float columns)", 0.0
     existing = indexed_columns(table)
     if mode == "never" or (mode == "auto" and rows < ANN_MIN_ROWS and not existing):
         return f"none (exact search; {rows:,} rows, ANN from {ANN_MIN_ROWS:,})", 0.0

@@ -116,9 +116,13 @@ class CorpusDB:
 
     def check_runner(self, runner: ModelRunner) -> None:
         meta = self.meta
-        problems = []
         if meta.schema_version != SCHEMA_VERSION:
-            problems.append(f"schema version {meta.schema_version} (this exbert-ls writes {SCHEMA_VERSION})")
+            raise IndexMismatchError(
+                f"the index at {self.uri!r} has storage layout {meta.schema_version}; this exbert-ls uses "
+                f"layout {SCHEMA_VERSION} (int8 vectors with a scale per row): re-index it "
+                f"(`exbert index --db NEW_FOLDER ...`, or delete {self.uri!r} and index again)"
+            )
+        problems = []
         fingerprint = runner.fingerprint()
         if meta.model_fingerprint != fingerprint:
             problems.append(

@@ -28,23 +28,24 @@ from typing import TYPE_CHECKING, Literal
 
 import pyarrow as pa
 
-from exbert_ls.annotate.align import align
 from exbert_ls.annotate.words import SpacyAnnotator
 from exbert_ls.errors import InvalidInputError, UnreadableInputError, UnsupportedContentError
+from exbert_ls.model.activations import Activations
 from exbert_ls.model.runner import ModelRunner
 from exbert_ls.store.ann import refresh_vector_indexes
 from exbert_ls.store.conllu import conllu_sentences
 from exbert_ls.store.db import CorpusDB, DocState
 from exbert_ls.store.lock import writer_lock
+from exbert_ls.store.pool import copy_results, distinct_texts, windowed_work
 from exbert_ls.store.prefetch import prefetch
 from exbert_ls.store.repair import require_readable
 from exbert_ls.store.report import IndexConfig, IndexProgress, IndexReport
 from exbert_ls.store.rows import RowBuffer, SentenceKey
 from exbert_ls.store.schema import DAMAGED, GOLD, INDEXED, PENDING, SKIPPED, head_stats_schema
-from exbert_ls.store.segment import Sentence, chunks, fit, spacy_sentences
-from exbert_ls.store.sources import Source, read_source, walk
+from exbert_ls.store.segment import Sentence, blank_line_pieces, spacy_sentences, stream_chunks
+from exbert_ls.store.sources import Source, iter_text, scan_source, walk
 from exbert_ls.store.verify import row_counts
-from exbert_ls.summarize.heads import HeadStats, sentence_head_stats
+from exbert_ls.summarize.heads import HeadStats
 
 if TYPE_CHECKING:
     from exbert_ls.store.ray_engine import RayOptions
@@ -59,9 +60,11 @@ and memory stays bounded on inputs made of a few enormous sentences."""
 
 @dataclass(frozen=True)
 class _Doc:
+    """A document to (re)index: checked and hashed, its text streamed again when it is run."""
+
     source: Source
     hash: str
-    text: str
+    chars: int
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,8 @@ class _Run:
         self.pool: list[tuple[str, str, Sentence]] = []
         self.pool_ends: list[str] = []
         self.finished: list[str] = []
+        self.failed: dict[str, str] = {}
+        """Documents whose file failed while streamed: dropped at their end, not marked indexed."""
         self.hashes: dict[str, str] = {}
         self.next_number: dict[str, int] = {}
         self.totals: dict[str, list[int]] = {}
@@ -186,7 +191,12 @@ class _Run:
             self._process(docs)
             if self.cancel.is_set():
                 self.pool, self.pool_ends = [], []
-                self._flush()
+                if self.finished:
+                    self._flush()  # rows of the documents that completed, then their marks
+                else:
+                    # every buffered row belongs to a document about to be dropped: appending
+                    # them first (up to flush_tokens rows, ~80 MB with MiniLM) only slowed Ctrl-C
+                    self.buffer = RowBuffer(self.db.meta)
                 self.db.drop_documents(doc for doc in claimed if doc not in self.report.indexed)
                 self.report.cancelled = True
                 return
@@ -197,7 +207,7 @@ class _Run:
         for source in group:
             self.current = source.doc
             try:
-                digest, text = read_source(source, self.config.max_file_bytes)
+                scanned = scan_source(source, self.config.max_file_bytes)
             except UnreadableInputError as exc:
                 self.report.skipped.append((source.doc, str(exc)))
                 if isinstance(exc, UnsupportedContentError) and source.doc in known:
@@ -205,12 +215,12 @@ class _Run:
                 self._file_done(sizes[source.doc])
                 continue
             state = known.get(source.doc)
-            if state is not None and state.hash == digest and state.status == INDEXED:
+            if state is not None and state.hash == scanned.digest and state.status == INDEXED:
                 self.report.unchanged.append(source.doc)
                 self._file_done(sizes[source.doc])
             else:
-                docs.append(_Doc(source, digest, text))
-                self.bytes_per_char[source.doc] = sizes[source.doc] / max(len(text), 1)
+                docs.append(_Doc(source, scanned.digest, scanned.chars))
+                self.bytes_per_char[source.doc] = sizes[source.doc] / max(scanned.chars, 1)
         return docs
 
     def _process(self, docs: list[_Doc]) -> None:
@@ -239,15 +249,22 @@ class _Run:
                 close()
 
     def _sentences(self, docs: list[_Doc]) -> Iterator[tuple[str, str, Sentence] | _DocEnd]:
-        """Annotated sentences of each document in order, then its end marker."""
+        """Annotated sentences of each document in order, then its end marker. The text is
+        streamed from the file block by block (memory bounded whatever its size)."""
         for d in docs:
+            blocks = iter_text(d.source)
             if d.source.kind == "conllu":
-                sentences: Iterator[Sentence] = conllu_sentences(d.text)
+                sentences: Iterator[Sentence] = (
+                    sentence for piece in blank_line_pieces(blocks) for sentence in conllu_sentences(piece)
+                )
             else:
                 assert self.annotator is not None
-                sentences = spacy_sentences(self.annotator.nlp, chunks(d.text, self.config.chunk_chars))
-            for sentence in sentences:
-                yield d.source.doc, d.hash, sentence
+                sentences = spacy_sentences(self.annotator.nlp, stream_chunks(blocks, self.config.chunk_chars))
+            try:
+                for sentence in sentences:
+                    yield d.source.doc, d.hash, sentence
+            except UnreadableInputError as exc:  # vanished or unreadable since it was scanned
+                self.failed[d.source.doc] = str(exc)
             yield _DocEnd(d.source.doc)
 
     # --------------------------------------------------------------- the model
@@ -256,39 +273,21 @@ class _Run:
         """Run the model on the pooled sentences and buffer their rows."""
         pool, self.pool = self.pool, []
         ends, self.pool_ends = self.pool_ends, []
-        work: list[tuple[SentenceKey, Sentence]] = []
-        lengths = self.runner.count_tokens([s.text for _d, _h, s in pool]) if pool else []
-        for (doc, doc_hash, sentence), length in zip(pool, lengths):
-            for window in fit(sentence, self.runner, length):
-                number = self.next_number.get(doc, 0)
-                self.next_number[doc] = number + 1
-                work.append((SentenceKey(doc, doc_hash, number), window))
-        texts = [sentence.text for _key, sentence in work]
-        longest = min(max(lengths, default=1), self.runner.info.max_positions)
-        # attention is [L, H, T, T] per sentence: 32 windows of 512 tokens held ~6 GB with MiniLM
-        batch_size = max(1, min(self.config.batch_size, BATCH_TOKENS // max(longest, 1)))
-        for index, acts in self.runner.run_batch(texts, batch_size=batch_size, contexts=True):
+        work, work_lengths = windowed_work(pool, self.runner, self.next_number)
+        distinct = distinct_texts(work, work_lengths)
+        # a batch holds up to batch_size sentences and ~BATCH_TOKENS padded tokens: attention is
+        # [L, H, T, T] per sentence (32 windows of 512 tokens held ~6 GB with MiniLM), yet short
+        # sentences still run in full batches
+        batches = self.runner.run_batch(
+            distinct.texts, batch_size=self.config.batch_size, contexts=True, max_tokens=BATCH_TOKENS
+        )
+        for index, acts in batches:
             if self.cancel.is_set():
                 # Stop within one batch: no document of this pool is complete, so none is marked;
                 # the caller drops them (and the rows already buffered for them).
                 ends = []
                 break
-            key, sentence = work[index]
-            try:
-                alignment = align(acts.tokens, sentence.words, len(sentence.text))
-                stats = sentence_head_stats(acts.attention, acts.special_mask, alignment, sentence.words)
-            except InvalidInputError as exc:  # e.g. a window whose characters hold no word
-                self.report.dropped.append((key.doc, f"sentence {key.number}: {exc}"))
-                continue
-            self.buffer.add(key, sentence, acts, alignment)
-            previous = self.stats.get(key.doc)
-            self.stats[key.doc] = stats if previous is None else previous + stats
-            totals = self.totals.setdefault(key.doc, [0, 0])
-            totals[0] += 1
-            totals[1] += len(acts.tokens)
-            self.report.sentences += 1
-            self.report.tokens += len(acts.tokens)
-            self.partial[key.doc] = self.partial.get(key.doc, 0.0) + len(sentence.text) * self.bytes_per_char[key.doc]
+            self._add_copies(acts, [work[i] for i in distinct.copies[index]])
             if self.buffer.tokens >= self.config.flush_tokens:
                 # Bounded memory: one giant sentence makes hundreds of windows, so a pool can hold
                 # millions of token rows. Flushing mid-pool is safe: it marks only documents that
@@ -303,6 +302,24 @@ class _Run:
             self._flush()
         self._report()
 
+    def _add_copies(self, acts: Activations, copies: list[tuple[SentenceKey, Sentence]]) -> None:
+        """Buffer the rows of every sentence that has this text; alignment and head statistics
+        are computed once per distinct word list (copies usually share theirs)."""
+        for key, sentence, result in copy_results(acts, copies):
+            if isinstance(result, InvalidInputError):
+                self.report.dropped.append((key.doc, f"sentence {key.number}: {result}"))
+                continue
+            alignment, stats = result
+            self.buffer.add(key, sentence, acts, alignment)
+            previous = self.stats.get(key.doc)
+            self.stats[key.doc] = stats if previous is None else previous + stats
+            totals = self.totals.setdefault(key.doc, [0, 0])
+            totals[0] += 1
+            totals[1] += len(acts.tokens)
+            self.report.sentences += 1
+            self.report.tokens += len(acts.tokens)
+            self.partial[key.doc] = self.partial.get(key.doc, 0.0) + len(sentence.text) * self.bytes_per_char[key.doc]
+
     def _flush(self) -> None:
         """Append buffered rows, then mark the documents they complete (one commit each)."""
         if len(self.buffer):
@@ -310,6 +327,14 @@ class _Run:
             self.db.tokens.add(tokens)
             self.db.sentences.add(sentences)
         finished, self.finished = self.finished, []
+        failed = [doc for doc in finished if doc in self.failed]
+        if failed:  # partly read: drop what was written (rows, then the pending row)
+            self.db.drop_documents(failed)
+            for doc in failed:
+                self.report.skipped.append((doc, self.failed.pop(doc)))
+                self.stats.pop(doc, None)
+                self.totals.pop(doc, None)
+            finished = [doc for doc in finished if doc not in set(failed)]
         if not finished:
             return
         stats_rows = [

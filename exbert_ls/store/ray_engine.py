@@ -35,19 +35,19 @@ from typing import Any
 
 import pyarrow as pa
 
-from exbert_ls.annotate.align import align
 from exbert_ls.annotate.words import SpacyAnnotator
 from exbert_ls.errors import ExbertError, IndexMismatchError, InvalidInputError
 from exbert_ls.model.runner import ModelRunner
 from exbert_ls.store.conllu import conllu_sentences
 from exbert_ls.store.db import DocState
 from exbert_ls.store.indexer import BATCH_TOKENS, POOL_CHARS, ProgressCallback, _Doc, _index_locked, _Run
+from exbert_ls.store.pool import copy_results, distinct_texts, windowed_work
 from exbert_ls.store.report import IndexConfig, IndexReport
 from exbert_ls.store.rows import RowBuffer, SentenceKey
 from exbert_ls.store.schema import IndexMeta
-from exbert_ls.store.segment import Sentence, chunks, fit, spacy_sentences
-from exbert_ls.store.sources import Source
-from exbert_ls.summarize.heads import HeadStats, sentence_head_stats
+from exbert_ls.store.segment import Sentence, chunks, spacy_sentences
+from exbert_ls.store.sources import Source, iter_text
+from exbert_ls.summarize.heads import HeadStats
 
 POLL_S = 0.25
 """How often a driver waiting on an actor checks for cancellation."""
@@ -180,20 +180,23 @@ class _ModelWorker:
     def pid(self) -> int:
         return os.getpid()
 
-    def run(self, work: list[tuple[SentenceKey, Sentence]], batch_size: int) -> _PoolResult:
+    def run(self, work: list[tuple[SentenceKey, Sentence]], lengths: list[int], batch_size: int) -> _PoolResult:
+        """The local engine's ``_run_pool`` model part: identical texts once, the same batches,
+        the same alignment and row code; items in the order the local engine adds them."""
         buffer = RowBuffer(self.meta)
         items: list[tuple[int, HeadStats | None, int, str]] = []
-        texts = [sentence.text for _key, sentence in work]
-        for index, acts in self.runner.run_batch(texts, batch_size=batch_size, contexts=True):
-            key, sentence = work[index]
-            try:
-                alignment = align(acts.tokens, sentence.words, len(sentence.text))
-                stats = sentence_head_stats(acts.attention, acts.special_mask, alignment, sentence.words)
-            except InvalidInputError as exc:  # e.g. a window whose characters hold no word
-                items.append((index, None, 0, str(exc)))
-                continue
-            buffer.add(key, sentence, acts, alignment)
-            items.append((index, stats, len(acts.tokens), ""))
+        distinct = distinct_texts(work, lengths)
+        for index, acts in self.runner.run_batch(
+            distinct.texts, batch_size=batch_size, contexts=True, max_tokens=BATCH_TOKENS
+        ):
+            indices = distinct.copies[index]
+            results = copy_results(acts, [work[i] for i in indices])
+            for at, (key, sentence, result) in zip(indices, results, strict=True):
+                if isinstance(result, InvalidInputError):
+                    items.append((at, None, 0, str(result)))
+                    continue
+                buffer.add(key, sentence, acts, result[0])
+                items.append((at, result[1], len(acts.tokens), ""))
         tokens, sentences = buffer.take() if len(buffer) else (None, None)
         return _PoolResult(tokens, sentences, items)
 
@@ -247,7 +250,9 @@ class _RayRun(_Run):
         """Each document with its sentences, in document order (Ray Data, one task each)."""
         import ray
 
-        items = [{"index": k, "kind": d.source.kind, "text": d.text} for k, d in enumerate(docs)]
+        # the driver reads each file whole for its task (the local engine streams it): a Ray
+        # worker may not see the driver's files, and a task's input must be a value
+        items = [{"index": k, "kind": d.source.kind, "text": "".join(iter_text(d.source))} for k, d in enumerate(docs)]
         annotate = functools.partial(
             _annotate_row,
             spacy_model=self.annotator.model_name if self.annotator else "",
@@ -282,21 +287,14 @@ class _RayRun(_Run):
         """Number and window the pool exactly as ``_Run._run_pool`` does, then send it."""
         pool, self.pool = self.pool, []
         ends, self.pool_ends = self.pool_ends, []
-        work: list[tuple[SentenceKey, Sentence]] = []
-        lengths = self.runner.count_tokens([s.text for _d, _h, s in pool]) if pool else []
-        for (doc, doc_hash, sentence), length in zip(pool, lengths):
-            for window in fit(sentence, self.runner, length):
-                number = self.next_number.get(doc, 0)
-                self.next_number[doc] = number + 1
-                work.append((SentenceKey(doc, doc_hash, number), window))
-        longest = min(max(lengths, default=1), self.runner.info.max_positions)
-        batch_size = max(1, min(self.config.batch_size, BATCH_TOKENS // max(longest, 1)))
+        work, lengths = windowed_work(pool, self.runner, self.next_number)
+        batch_size = self.config.batch_size
         # bounded: at most two pools per actor wait on the driver
         while len(self.in_flight) >= 2 * len(self.actors) and not self.cancel.is_set():
             self._collect()
         if self.cancel.is_set():
             return
-        self.pool_jobs.submit(lambda a, job: a.run.remote(*job), (work, batch_size))
+        self.pool_jobs.submit(lambda a, job: a.run.remote(*job), (work, lengths, batch_size))
         self.in_flight.append((work, ends))
 
     def _collect(self) -> None:

@@ -1,7 +1,7 @@
 """Rows of the ``tokens`` and ``sentences`` tables from a sentence's activations.
 
 Vectors are normalised by :mod:`exbert_ls.model.vectors` (the queries' normalisation) and
-stored as float16; the per-head max-attended position and weight replace whole attention
+stored as int8 codes with a float16 scale per row (:mod:`exbert_ls.store.quantize`); the per-head max-attended position and weight replace whole attention
 matrices. Rows are buffered per sentence and concatenated once per append.
 """
 
@@ -17,9 +17,9 @@ import pyarrow as pa
 
 from exbert_ls.annotate.align import Alignment
 from exbert_ls.model.activations import Activations
-from exbert_ls.model.names import context_column, hidden_column
 from exbert_ls.model.vectors import normalized_contexts, normalized_hidden
-from exbert_ls.store.schema import WORD_COLUMNS, IndexMeta, sentences_schema, tokens_schema
+from exbert_ls.store.quantize import quantize, scale_column
+from exbert_ls.store.schema import WORD_COLUMNS, IndexMeta, sentences_schema, tokens_schema, vector_columns
 from exbert_ls.store.segment import Sentence
 
 
@@ -86,14 +86,15 @@ class RowBuffer:
         for name, values in scalars.items():
             self._columns.setdefault(name, []).append(values)
 
-        hidden = normalized_hidden(acts.hidden).astype(np.float16)  # [L+1, T, D]
-        for layer in range(meta.num_layers + 1):
-            self._vectors.setdefault(hidden_column(layer), []).append(hidden[layer])
         if acts.contexts is None:
             raise ValueError("indexing needs contexts: run the model with contexts=True")
-        contexts = normalized_contexts(acts.contexts, meta.num_heads).astype(np.float16)  # [L, T, W]
-        for layer in range(1, meta.num_layers + 1):
-            self._vectors.setdefault(context_column(layer), []).append(contexts[layer - 1])
+        hidden = normalized_hidden(acts.hidden)  # [L+1, T, D]
+        contexts = normalized_contexts(acts.contexts, meta.num_heads)  # [L, T, W]
+        vectors = [*hidden, *contexts]  # in vector_columns order: hs0..hsL, ctx1..ctxL
+        for column, matrix in zip(vector_columns(meta.num_layers), vectors, strict=True):
+            codes, scale = quantize(matrix)
+            self._vectors.setdefault(column, []).append(codes)
+            self._columns.setdefault(scale_column(column), []).append(scale)
         # attention [L, H, T, T]: for each query token, the key it attends to most
         top = acts.attention.argmax(axis=-1)  # [L, H, T]
         weight = np.take_along_axis(acts.attention, top[..., None], axis=-1)[..., 0]

@@ -1,6 +1,7 @@
 """Tables of a corpus database and the identity record (docs/index.md has the full schema).
 
-Every vector column is a ``fixed_size_list<float16, D>``, normalised by
+Every vector column is a ``fixed_size_list<int8, D>`` of codes with a float16 ``<column>_scale``
+beside it (:mod:`exbert_ls.store.quantize`), of vectors normalised by
 :mod:`exbert_ls.model.vectors`: the one normalisation queries use too.
 """
 
@@ -12,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from exbert_ls.model.names import context_column, hidden_column
+from exbert_ls.store.quantize import scale_column
 
-SCHEMA_VERSION = 1
-"""Bumped whenever a table's layout or the meaning of a column changes."""
+SCHEMA_VERSION = 2
+"""Bumped whenever a table's layout or the meaning of a column changes. 1: float16 vector
+columns (still searchable, not writable); 2: int8 codes + float16 scale per row."""
 
 META, DOCUMENTS, SENTENCES, TOKENS, HEAD_STATS = "meta", "documents", "sentences", "tokens", "head_stats"
 DATA_TABLES = (TOKENS, SENTENCES, HEAD_STATS)
@@ -157,9 +160,8 @@ def tokens_schema(meta: IndexMeta) -> pa.Schema:
         ("piece", pa.int32()),
         *WORD_COLUMNS,
     ]
-    fields += [(hidden_column(layer), pa.list_(pa.float16(), meta.d_model)) for layer in range(meta.num_layers + 1)]
-    fields += [
-        (context_column(layer), pa.list_(pa.float16(), meta.context_width)) for layer in range(1, meta.num_layers + 1)
-    ]
+    widths = [meta.d_model] * (meta.num_layers + 1) + [meta.context_width] * meta.num_layers
+    for column, width in zip(vector_columns(meta.num_layers), widths, strict=True):
+        fields += [(column, pa.list_(pa.int8(), width)), (scale_column(column), pa.float16())]
     fields += [("max_att", pa.list_(pa.int16(), heads)), ("max_att_w", pa.list_(pa.float16(), heads))]
     return pa.schema(fields)

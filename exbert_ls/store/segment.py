@@ -61,7 +61,109 @@ def chunks(text: str, limit: int = CHUNK_CHARS) -> Iterator[str]:
         yield "\n\n".join(pending)
 
 
+def stream_chunks(blocks: Iterable[str], limit: int = CHUNK_CHARS) -> Iterator[str]:
+    """:func:`chunks` of the concatenation of ``blocks``, holding about one block plus
+    ``limit`` characters at a time (a 1 GB file is never whole in memory).
+
+    Equal to ``chunks("".join(blocks), limit)`` (property-tested): a paragraph separator is
+    taken only once the match stops before the buffer's end (its whitespace tail is complete),
+    and an unfinished paragraph is cut as :func:`_cut` would, but only up to its last
+    non-space character (what follows may still become a separator)."""
+    pack = _Packer(limit)
+    buffer = ""
+    for block in blocks:
+        buffer += block
+        begin = 0
+        for match in _PARAGRAPH.finditer(buffer):
+            if match.end() == len(buffer):
+                break  # the separator may go on in the next block
+            yield from pack.paragraph(buffer[begin : match.start()])
+            begin = match.end()
+        rest = buffer[begin:]
+        safe = len(rest.rstrip())  # everything before the trailing whitespace is paragraph text
+        consumed = 0
+        if safe > 2 * limit:
+            pieces, consumed = _cut_prefix(rest[:safe].replace("\n", " "), limit)
+            for piece in pieces:
+                yield from pack.piece(piece)
+        buffer = rest[consumed:]
+    yield from pack.paragraph(buffer)
+    yield from pack.close()
+
+
+_BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
+
+
+def blank_line_pieces(blocks: Iterable[str], at_least: int = 1 << 16) -> Iterator[str]:
+    """The concatenation of ``blocks`` cut just after a line break that a blank line follows,
+    in pieces of about ``at_least`` characters: a CoNLL-U file streamed, each piece whole
+    sentences, so ``conllu_sentences`` of the pieces equals that of the whole text."""
+    buffer = ""
+    searched = 0  # the buffer holds no blank line before this (a cut missed is harmless)
+    for block in blocks:
+        buffer += block
+        if len(buffer) < at_least:
+            continue
+        last = None
+        for match in _BLANK_LINE.finditer(buffer, searched):
+            last = match
+        if last is not None:
+            cut = last.start() + 1  # just after the line break that ends a sentence's last line
+            yield buffer[:cut]
+            buffer = buffer[cut:]
+        searched = max(len(buffer) - 1, 0)
+    if buffer:
+        yield buffer
+
+
+class _Packer:
+    """Packs paragraph pieces into chunks of at most ``limit`` characters (``chunks``' loop)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.pending: list[str] = []
+        self.size = 0
+
+    def paragraph(self, paragraph: str) -> Iterator[str]:
+        paragraph = paragraph.strip()
+        if paragraph:
+            for piece in _cut(paragraph.replace("\n", " "), self.limit):
+                yield from self.piece(piece)
+
+    def piece(self, piece: str) -> Iterator[str]:
+        if self.pending and self.size + 2 + len(piece) > self.limit:
+            yield "\n\n".join(self.pending)
+            self.pending, self.size = [], 0
+        self.pending.append(piece)
+        self.size += len(piece) + 2
+
+    def close(self) -> Iterator[str]:
+        if self.pending:
+            yield "\n\n".join(self.pending)
+            self.pending, self.size = [], 0
+
+
+def _cut_prefix(text: str, limit: int) -> tuple[list[str], int]:
+    """The pieces :func:`_cut` yields from ``text`` while more than ``limit`` characters
+    remain, and where it stopped: the rest is cut once more of the paragraph has arrived."""
+    pieces = []
+    stop = 0
+    for piece_begin, piece in _cut_spans(text, limit):
+        if len(text) - piece_begin <= limit:
+            break  # the last piece: in the whole paragraph it may be longer
+        pieces.append(piece)
+        stop = piece_begin + len(piece)
+    while stop < len(text) and text[stop].isspace():
+        stop += 1
+    return pieces, stop
+
+
 def _cut(text: str, limit: int) -> Iterator[str]:
+    for _begin, piece in _cut_spans(text, limit):
+        yield piece
+
+
+def _cut_spans(text: str, limit: int) -> Iterator[tuple[int, str]]:
     """Pieces of at most ``limit`` characters, cut at the last whitespace where there is one.
 
     Walks an index instead of re-slicing the remainder: on a 50 MB single line, slicing the
@@ -74,12 +176,12 @@ def _cut(text: str, limit: int) -> Iterator[str]:
         cut = max(text.rfind(" ", begin, end), text.rfind("\t", begin, end))
         if cut <= begin:
             cut = end
-        yield text[begin:cut]
+        yield begin, text[begin:cut]
         begin = cut
         while begin < size and text[begin].isspace():
             begin += 1
     if begin < size:
-        yield text[begin:]
+        yield begin, text[begin:]
 
 
 # ---------------------------------------------------------------- sentences

@@ -7,19 +7,24 @@
   environments (any folder holding ``pyvenv.cfg``) and paths matched by a ``.gitignore``
   (at any depth, gitignore semantics via ``pathspec``). Files named explicitly are read
   even when a ``.gitignore`` would exclude them.
-* Symlinks are followed; a folder already visited (a symlink loop) is skipped with a reason.
+* Symlinks inside a folder are followed only while they resolve inside that folder (the root
+  given, resolved): one pointing out of it (``notes -> /etc``, ``data -> ../../other``) is
+  skipped with a reason, so indexing a workspace never reads files outside it. A path given
+  explicitly is read wherever it points. A folder already visited (a symlink loop) is
+  skipped with a reason.
 """
 
 from __future__ import annotations
 
+import codecs
 import errno
 import hashlib
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import pathspec
 
@@ -96,7 +101,8 @@ def walk(paths: Sequence[str | Path]) -> Walk:
         if problem:
             result.skipped.append(Skip(root, problem))
         elif path.is_dir():
-            _walk_dir(path, root, [], {os.path.realpath(path)}, result, seen)
+            real = os.path.realpath(path)
+            _walk_dir(path, root, real, [], {real}, result, seen)
         else:
             _add_file(path, root, result, seen)
     return result
@@ -129,6 +135,7 @@ def _add_file(path: Path, doc: str, result: Walk, seen: set[str]) -> None:
 def _walk_dir(
     path: Path,
     doc: str,
+    root_real: str,
     ignores: list[tuple[str, pathspec.PathSpec]],
     visited: set[str],
     result: Walk,
@@ -155,6 +162,9 @@ def _walk_dir(
         is_dir = entry.is_dir()
         if _ignored(child, is_dir, ignores):
             continue
+        if entry.is_symlink() and not _inside(os.path.realpath(entry.path), root_real):
+            result.skipped.append(Skip(child, "symlink to outside the folder indexed"))
+            continue
         if is_dir:
             if _pruned(entry.name, Path(entry.path)):
                 continue
@@ -162,9 +172,13 @@ def _walk_dir(
             if real in visited:
                 result.skipped.append(Skip(child, "symlink loop (folder already visited)"))
                 continue
-            _walk_dir(Path(entry.path), child, ignores, visited | {real}, result, seen)
+            _walk_dir(Path(entry.path), child, root_real, ignores, visited | {real}, result, seen)
         else:
             _add_file(Path(entry.path), child, result, seen)
+
+
+def _inside(real: str, root_real: str) -> bool:
+    return real == root_real or real.startswith(root_real.rstrip(os.sep) + os.sep)
 
 
 def _pruned(name: str, path: Path) -> bool:
@@ -183,21 +197,78 @@ def _ignored(doc: str, is_dir: bool, ignores: list[tuple[str, pathspec.PathSpec]
 # ------------------------------------------------------------------ reading
 
 
+READ_BLOCK = 2**20
+"""Bytes read at a time: files are hashed, checked and segmented block by block, so memory
+stays bounded whatever their size (a 1 GB file is never whole in memory)."""
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """What one streaming pass over a file found (it passed every check)."""
+
+    digest: str
+    """sha256 of the bytes."""
+    chars: int
+    """Characters of the decoded text (BOM excluded)."""
+
+
+def open_binary(path: Path) -> BinaryIO:
+    """The file opened for reading (a module-level function so tests can simulate I/O failures)."""
+    return open(path, "rb")
+
+
 def read_bytes(path: Path) -> bytes:
-    """The file's bytes (a module-level function so tests can simulate I/O failures)."""
-    with open(path, "rb") as handle:
+    """The file's bytes, whole: for small files and callers that want them at once."""
+    with open_binary(path) as handle:
         return handle.read()
 
 
 def read_source(source: Source, max_bytes: int) -> tuple[str, str]:
-    """``(sha256 of the bytes, text)``; raises :class:`UnreadableInputError` with the reason."""
+    """``(sha256 of the bytes, text)``, the file read whole; raises
+    :class:`UnreadableInputError` with the reason (the checks of :func:`scan_source`)."""
+    scanned = scan_source(source, max_bytes)
+    return scanned.digest, "".join(iter_text(source))
+
+
+def scan_source(source: Source, max_bytes: int) -> Scanned:
+    """Hash and check a file block by block; raises :class:`UnreadableInputError` with the
+    reason: too large, vanished, unreadable, binary (a NUL in its first bytes), not UTF-8
+    (with the offset of the first bad byte), empty or only whitespace."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    fed = chars = 0
+    blank = first = True
     try:
         size = os.stat(source.path).st_size
         if size > max_bytes:
             raise UnsupportedContentError(
                 f"too large: {size / 2**20:.1f} MiB > {max_bytes / 2**20:.0f} MiB limit (--max-file-mb)"
             )
-        data = read_bytes(source.path)
+        with open_binary(source.path) as handle:
+            while block := handle.read(READ_BLOCK):
+                digest.update(block)
+                if fed < BINARY_SNIFF_BYTES and b"\0" in block[: BINARY_SNIFF_BYTES - fed]:
+                    raise UnsupportedContentError("binary file (NUL bytes)")
+                held = len(decoder.getstate()[0])  # bytes of a character cut by the last block
+                try:
+                    text = decoder.decode(block)
+                except UnicodeDecodeError as exc:
+                    offset = fed - held + exc.start
+                    raise UnsupportedContentError(
+                        f"not UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset {offset})"
+                    ) from exc
+                if first and text:
+                    text, first = _drop_bom(text), False
+                fed += len(block)
+                chars += len(text)
+                blank = blank and not text.strip()
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError as exc:
+                offset = fed - len(exc.object) + exc.start
+                raise UnsupportedContentError(
+                    f"not UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset {offset})"
+                ) from exc
     except FileNotFoundError as exc:
         raise UnreadableInputError("deleted during the run") from exc
     except PermissionError as exc:
@@ -205,13 +276,32 @@ def read_source(source: Source, max_bytes: int) -> tuple[str, str]:
     except OSError as exc:
         reason = "symlink loop" if exc.errno == errno.ELOOP else f"unreadable: {exc.strerror}"
         raise UnreadableInputError(reason) from exc
-    digest = hashlib.sha256(data).hexdigest()
-    if b"\0" in data[:BINARY_SNIFF_BYTES]:
-        raise UnsupportedContentError("binary file (NUL bytes)")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UnsupportedContentError(f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from exc
-    if not text.strip():
+    if blank:
         raise UnsupportedContentError("empty")
-    return digest, text
+    return Scanned(digest.hexdigest(), chars)
+
+
+def iter_text(source: Source, block_size: int = READ_BLOCK) -> Iterator[str]:
+    """The file's text, block by block (BOM dropped). Call after :func:`scan_source`: a byte
+    that turned invalid since is replaced (U+FFFD), not raised, and the stored hash is then
+    that of the scan, so the next run sees a changed file and indexes it again. Raises
+    :class:`UnreadableInputError` if the file vanished or became unreadable."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    first = True
+    try:
+        with open_binary(source.path) as handle:
+            while block := handle.read(block_size):
+                text = decoder.decode(block)
+                if first and text:
+                    text, first = _drop_bom(text), False
+                yield text
+            yield decoder.decode(b"", final=True)
+    except FileNotFoundError as exc:
+        raise UnreadableInputError("deleted during the run") from exc
+    except OSError as exc:
+        raise UnreadableInputError(f"unreadable: {exc.strerror}") from exc
+
+
+def _drop_bom(text: str) -> str:
+    """utf-8-sig: one leading byte-order mark is not text (only the first character decoded)."""
+    return text[1:] if text.startswith("\ufeff") else text

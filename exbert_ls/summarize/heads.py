@@ -295,6 +295,7 @@ def summarize_heads(
     top: int = 5,
     matrices: bool = False,
     induction: np.ndarray | None = None,
+    causal: np.ndarray | None = None,
 ) -> HeadSummaries:
     """The ``exbert.heads/1`` result: per head behaviour, relations it tracks and a
     one-line description; per relation the ``top`` best heads.
@@ -305,7 +306,8 @@ def summarize_heads(
     ``rank`` the head's place among all heads for that relation (0 = best).
     ``matrices=True`` adds each relation's full ``[L][H]`` accuracy matrix. ``induction``
     (``[L, H]`` probe scores, model/probes.py) adds each head's ``induction`` and lets the
-    role be ``induction``.
+    role be ``induction``; ``causal`` (``[L, H]`` ablation Δloss, model/effects.py) adds each
+    head's ``causal_effect`` beside its (correlational) role.
     """
     means = stats.means()
     num_layers, num_heads = stats.shape
@@ -365,6 +367,7 @@ def summarize_heads(
             head_induction = round(float(induction[l, h]), 4)
             if numbers is not None:
                 numbers = dataclasses.replace(numbers, induction=float(induction[l, h]))
+        head_causal = round(float(causal[l, h]), 5) if causal is not None and causal.shape == stats.shape else None
         heads.append(
             HeadSummary(
                 layer=l + 1,
@@ -376,13 +379,14 @@ def summarize_heads(
                 to_next=behaviour["to_next"],
                 to_self=behaviour["to_self"],
                 relations=tracked,
-                description=describe_head(l + 1, h, behaviour, tracked, numbers),
+                description=describe_head(l + 1, h, behaviour, tracked, numbers) + causal_note(head_causal),
                 # head roles (docs/heads.md): present when every indexed document recorded them
                 to_first=round(numbers.to_first, 4) if numbers is not None else None,
                 to_special_rest=round(numbers.to_special, 4) if numbers is not None else None,
                 normalised_entropy=round(numbers.normalised_entropy, 4) if numbers is not None else None,
                 role=classify(numbers) if numbers is not None else None,
                 induction=head_induction,
+                causal_effect=head_causal,
             )
         )
     return HeadSummaries(
@@ -392,6 +396,12 @@ def summarize_heads(
         heads=heads,
         relations=relations,
     )
+
+
+def causal_note(delta: float | None) -> str:
+    """``" · ablated: Δloss +0.123"``: the causal effect beside a head's (correlational)
+    description, so every reader of descriptions (CLI, hover, panel) shows both; "" if unknown."""
+    return "" if delta is None else f" · ablated: Δloss {delta:+.3f}"
 
 
 def _role_numbers(means: dict[str, np.ndarray], l: int, h: int) -> HeadNumbers | None:

@@ -41,3 +41,35 @@ def test_cancel_in_the_middle_of_a_pool_stops_there_and_rerun_equals_clean(
     clean = str(tmp_path / "clean")
     index_paths([corpus], clean, bert, annotator=annotator)
     assert_same_rows(snapshot(uri), snapshot(clean))
+
+
+def test_cancel_with_no_document_complete_writes_no_rows_only_to_drop_them(
+    tmp_path: Path, tiny_runners: dict[str, ModelRunner], annotator, monkeypatch
+) -> None:
+    from exbert_ls.store.rows import RowBuffer
+
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, docs=2, per_doc=6)
+    bert = tiny_runners["bert"]
+    cancel = threading.Event()
+    real, real_take = bert.run_batch, RowBuffer.take
+    taken: list[int] = []
+
+    def run_batch(texts, **kwargs):  # type: ignore[no-untyped-def]
+        for n, item in enumerate(real(texts, **kwargs)):
+            if n == 3:
+                cancel.set()
+            yield item
+
+    def take(self):  # type: ignore[no-untyped-def]
+        taken.append(len(self))
+        return real_take(self)
+
+    monkeypatch.setattr(bert, "run_batch", run_batch)
+    monkeypatch.setattr(RowBuffer, "take", take)
+    config = IndexConfig(pool_sentences=10_000, batch_size=2, flush_tokens=10**6)
+    report = index_paths([corpus], str(tmp_path / "db"), bert, annotator=annotator, cancel=cancel, config=config)
+    assert report.cancelled and report.indexed == []
+    assert taken == []  # three sentences were buffered, none appended
+    db = CorpusDB.open(str(tmp_path / "db"))
+    assert db.tokens.count_rows() == 0 and verify(db) == []

@@ -68,6 +68,13 @@ export type AttentionRowsPayload = P.AttentionRowsResult;
 /** Arguments of the server's `exbert.explain` command. */
 export type ExplainArgs = P.ExplainArgs;
 
+/** Model analyses (issue 12; docs/heads.md): `exbert.lens` and `exbert.ablate` arguments and answers. */
+export type LensArgs = P.LensArgs;
+export type LensPayload = P.LensResult;
+export type AblateArgs = P.AblateArgs;
+export type AblationPayload = P.AblationResult;
+export type AblationScanPayload = P.AblationScan;
+
 /** What the panel shows; kept with getState/setState and carried into exported pages. */
 export interface ViewState {
   /** Hidden state / attention layer: 1..L, 0 = the embeddings (search by hidden state only);
@@ -76,7 +83,7 @@ export interface ViewState {
   heads: number[]; // 0-based, combined by mean
   threshold: number; // cumulative mass kept per row, 0..1
   hideSpecial: boolean;
-  view: "attention" | "matrix" | "model";
+  view: "attention" | "matrix" | "model" | "lens";
   by: SearchBy;
   annotation: AnnotationKind;
   selected: number | null; // token position
@@ -84,6 +91,8 @@ export interface ViewState {
   window?: number | null;
   /** Matrix view: zoomed region [q0, q1, k0, k1) in visible-token indices; null/absent = all. */
   zoom?: [number, number, number, number] | null;
+  /** Line view: draw the attention rollout through `layer` (Abnar & Zuidema) instead of the heads' mean. */
+  rollout?: boolean;
 }
 
 // ---- messages: host -> webview ----
@@ -93,25 +102,30 @@ export type HostToWebview =
   | { type: "heads"; requestId: number; result: HeadsPayload }
   | { type: "error"; requestId: number | null; message: string }
   | { type: "busy"; message: string | null }
-  | { type: "attentionRows"; requestId: number; result: AttentionRowsPayload };
+  | { type: "attentionRows"; requestId: number; result: AttentionRowsPayload }
+  | { type: "lens"; requestId: number; result: LensPayload }
+  | { type: "ablation"; requestId: number; result: AblationPayload }
+  | { type: "ablationScan"; requestId: number; result: AblationScanPayload };
 
 // ---- messages: webview -> host ----
 export type WebviewToHost =
   | { type: "ready" }
   | { type: "search"; requestId: number; args: SearchArgs }
-  | { type: "mask"; text: string; model: string; mask: number[] }
+  | { type: "mask"; text: string; model: string; mask: number[]; rollout?: boolean }
   | { type: "heads"; requestId: number; layer: number; heads: number[] }
   | { type: "reveal"; uri: string; range: DocRange }
   | { type: "export"; format: "html" | "json"; payload: ExplainPayload; view: ViewState }
   | { type: "attentionRows"; requestId: number; args: AttentionRowsArgs }
-  | { type: "openDocument"; doc: string; sentence: number; text: string };
+  | { type: "openDocument"; doc: string; sentence: number; text: string }
+  | { type: "lens"; requestId: number; args: LensArgs }
+  | { type: "ablate"; requestId: number; args: AblateArgs };
 
 export function assertNever(value: never, what = "message"): never {
   throw new Error(`unhandled ${what}: ${JSON.stringify(value)}`);
 }
 
-const HOST_TYPES = new Set(["explain", "search", "heads", "error", "busy", "attentionRows"]);
-const WEBVIEW_TYPES = new Set(["ready", "search", "mask", "heads", "reveal", "export", "attentionRows", "openDocument"]);
+const HOST_TYPES = new Set(["explain", "search", "heads", "error", "busy", "attentionRows", "lens", "ablation", "ablationScan"]);
+const WEBVIEW_TYPES = new Set(["ready", "search", "mask", "heads", "reveal", "export", "attentionRows", "openDocument", "lens", "ablate"]);
 
 function hasType(value: unknown, types: Set<string>): boolean {
   return (

@@ -4,7 +4,7 @@ import { assertNever, type DocRange, type ExplainPayload, type HostToWebview, ty
 import type { ExbertServer } from "./server";
 
 export interface MessageDeps {
-  server: Pick<ExbertServer, "search" | "explain" | "headSummary"> & Partial<Pick<ExbertServer, "attentionRows">>;
+  server: Pick<ExbertServer, "search" | "explain" | "headSummary"> & Partial<Pick<ExbertServer, "attentionRows" | "lens" | "ablate">>;
   post(message: HostToWebview): void;
   /** Ask the user where to save and write the file; resolves false when they cancel. */
   save(format: "html" | "json", content: string): Promise<boolean>;
@@ -48,7 +48,7 @@ export async function handleWebviewMessage(message: WebviewToHost, deps: Message
       return;
     case "mask":
       try {
-        const result = await deps.server.explain({ text: message.text, model: message.model, mask: message.mask });
+        const result = await deps.server.explain({ text: message.text, model: message.model, mask: message.mask, ...(message.rollout ? { rollout: true } : {}) });
         deps.post({ type: "explain", result });
       } catch (error) {
         deps.post({ type: "error", requestId: null, message: `Re-run with mask failed: ${errorMessage(error)}` });
@@ -76,6 +76,29 @@ export async function handleWebviewMessage(message: WebviewToHost, deps: Message
         deps.post({ type: "attentionRows", requestId: message.requestId, result });
       } catch (error) {
         deps.post({ type: "error", requestId: message.requestId, message: `Exact attention rows failed: ${errorMessage(error)}` });
+      }
+      return;
+    case "lens":
+      try {
+        if (!deps.server.lens) throw new Error("this server has no exbert.lens");
+        const result = await deps.server.lens(message.args);
+        deps.post({ type: "lens", requestId: message.requestId, result });
+      } catch (error) {
+        deps.post({ type: "error", requestId: message.requestId, message: `Logit lens failed: ${errorMessage(error)}` });
+      }
+      return;
+    case "ablate":
+      try {
+        if (!deps.server.ablate) throw new Error("this server has no exbert.ablate");
+        if (message.args.scan) {
+          const result = await deps.server.ablate({ ...message.args, scan: true });
+          deps.post({ type: "ablationScan", requestId: message.requestId, result });
+        } else {
+          const result = await deps.server.ablate({ ...message.args, scan: false });
+          deps.post({ type: "ablation", requestId: message.requestId, result });
+        }
+      } catch (error) {
+        deps.post({ type: "error", requestId: message.requestId, message: `Ablation failed: ${errorMessage(error)}` });
       }
       return;
     case "openDocument":

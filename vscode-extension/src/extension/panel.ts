@@ -76,7 +76,8 @@ export class ExbertPanel {
   private receive(message: unknown): void {
     if (!isWebviewToHost(message)) return;
     const server = this.ctx.server();
-    if (!server && (message.type === "search" || message.type === "mask" || message.type === "heads" || message.type === "attentionRows")) {
+    const needsServer = ["search", "mask", "heads", "attentionRows", "lens", "ablate"];
+    if (!server && needsServer.includes(message.type)) {
       this.post({ type: "error", requestId: "requestId" in message ? message.requestId : null, message: "The exBERT language server is not running." });
       return;
     }
@@ -147,4 +148,4 @@ export class ExbertPanel {
 }
 
 const notRunning = () => Promise.reject(new Error("The exBERT language server is not running."));
-const OFFLINE = { search: notRunning, explain: notRunning, headSummary: notRunning, attentionRows: notRunning };
+const OFFLINE = { search: notRunning, explain: notRunning, headSummary: notRunning, attentionRows: notRunning, lens: notRunning, ablate: notRunning };

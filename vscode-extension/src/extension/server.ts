@@ -1,4 +1,5 @@
 // Typed calls of the server's `exbert.*` commands through `workspace/executeCommand`.
+import type { AblateArgs, AblationPayload, AblationScanPayload, LensArgs, LensPayload } from "../protocol";
 import type { AttentionRowsArgs, AttentionRowsPayload, ExplainArgs, ExplainResult, HeadsPayload, IndexResult, SearchArgs, SearchPayload, StatusResult } from "../protocol";
 
 export interface CancelToken {
@@ -25,6 +26,17 @@ export class ExbertServer {
 
   headSummary(layer?: number, head?: number): Promise<HeadsPayload> {
     return this.call<HeadsPayload>("exbert.headSummary", { ...(layer ? { layer } : {}), ...(head !== undefined ? { head } : {}) });
+  }
+
+  lens(args: LensArgs): Promise<LensPayload> {
+    return this.call<LensPayload>("exbert.lens", args);
+  }
+
+  /** `exbert.ablate`: the text with `args.heads` ablated, or (`scan`) every head alone. */
+  ablate(args: AblateArgs & { scan?: false }): Promise<AblationPayload>;
+  ablate(args: AblateArgs & { scan: true }): Promise<AblationScanPayload>;
+  ablate(args: AblateArgs): Promise<AblationPayload | AblationScanPayload> {
+    return this.call<AblationPayload | AblationScanPayload>("exbert.ablate", args);
   }
 
   attentionRows(args: AttentionRowsArgs): Promise<AttentionRowsPayload> {

@@ -945,7 +945,8 @@ export interface HeadSummary {
    */
   relations: HeadRelation[];
   /**
-   * One line for a tooltip.
+   * One line for a tooltip (ends with the causal effect, `` · ablated: Δloss +0.123``,
+   * when known).
    */
   description: string;
   /**
@@ -969,6 +970,12 @@ export interface HeadSummary {
    * Induction score from ``exbert probe`` (cached for this model), when probed.
    */
   induction: number | null;
+  /**
+   * Causal effect: mean loss change (nats) on the fixed sample of docs/heads.md when this
+   * head alone is zero-ablated (positive = the model needs it), from ``exbert probe``'s cache
+   * for this model; null when not probed or the model has no LM head.
+   */
+  causal_effect: number | null;
 }
 /**
  * A relation a head tracks better than the baseline.
@@ -1418,6 +1425,11 @@ export interface ProbeResult {
    * Time the probe forward and scoring took (0 when cached).
    */
   seconds: number;
+  /**
+   * Every head's ablation Δloss on the fixed sample (``exbert probe`` adds it for models
+   * with an LM head; not part of the probe cache, it has its own).
+   */
+  causal_effect: CausalEffect | null;
 }
 /**
  * Model-only probe scores of one head, on random token sequences repeated twice.
@@ -1456,6 +1468,45 @@ export interface ProbeHead {
    * its threshold, in that order (thresholds in :attr:`ProbeResult.thresholds`).
    */
   role: string;
+}
+/**
+ * Each head's causal effect: the ablation scan (zero mode) on a fixed sample text, cached
+ * per weights fingerprint like the probes (``exbert probe``; docs/heads.md).
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "CausalEffect".
+ */
+export interface CausalEffect {
+  model: string;
+  /**
+   * Weights fingerprint the cache is keyed by.
+   */
+  fingerprint: string;
+  /**
+   * The fixed sample text the loss is taken over.
+   */
+  sample: string;
+  /**
+   * Its length in model tokens (special tokens included).
+   */
+  tokens: number;
+  /**
+   * Unablated mean loss over the sample (nats).
+   */
+  loss: number;
+  /**
+   * ``[L][H]``: loss with the head alone zero-ablated minus ``loss`` (positive = the head helps).
+   */
+  delta_loss: number[][];
+  /**
+   * Time the scan took (0 when cached).
+   */
+  seconds: number;
+  /**
+   * Batched forward passes used (0 when cached).
+   */
+  forwards: number;
+  cached: boolean;
 }
 /**
  * ``exbert lens``: hidden state ``l`` through the final norm and unembedding (decoders)
@@ -1520,7 +1571,9 @@ export interface LensPosition {
 export interface AblationResult {
   model: string;
   /**
-   * ``zero`` (context set to 0) or ``mean`` (context replaced by its mean over the text).
+   * ``zero`` (context set to 0), ``mean`` (context replaced by its mean over the text) or
+   * ``corpus-mean`` (by the corpus index's mean direction for the head, scaled to the head's
+   * mean context norm over the text; docs/heads.md).
    */
   mode: string;
   /**
@@ -1536,6 +1589,12 @@ export interface AblationResult {
    */
   ablated_loss: number;
   positions: AblationPosition[];
+  /**
+   * ``[L][H]``, layer 1 first: mean over query rows of the total-variation distance between
+   * the head's original and ablated attention (0 = unchanged, 1 = disjoint). Zero up to and
+   * including the first ablated layer (a context is replaced after its attention is taken).
+   */
+  attention_change: number[][];
 }
 /**
  * How one position's prediction changes with the heads ablated.
@@ -1597,6 +1656,39 @@ export interface AblationScan {
    */
   forwards: number;
   cached: boolean;
+}
+/**
+ * ``exbert.ablate``: the selected text with ``heads`` ablated, or (``scan``) every head alone.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "AblateArgs".
+ */
+export interface AblateArgs {
+  /**
+   * Raw text to run (no document positions in the result).
+   */
+  text?: string | null;
+  /**
+   * A document the client opened (``textDocument/didOpen``) or a ``file:`` URI on disk.
+   */
+  uri?: string | null;
+  /**
+   * The part of the document to run; must not be empty.
+   */
+  range?: Range | null;
+  model?: string | null;
+  /**
+   * ``[[layer (1-based), head (0-based)], ...]``.
+   */
+  heads?: number[][];
+  /**
+   * ``corpus-mean`` uses the workspace's corpus index (built by the same model).
+   */
+  mode?: "zero" | "mean" | "corpus-mean";
+  /**
+   * Ablate each head alone and return the ``L x H`` grid of loss changes instead.
+   */
+  scan?: boolean;
 }
 /**
  * Counts over the matches' max-attended tokens (special tokens count under their spelling).
@@ -1744,6 +1836,35 @@ export interface IndexArgs {
   paths?: string[] | null;
 }
 /**
+ * ``exbert.lens``: the logit lens of the selected text.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "LensArgs".
+ */
+export interface LensArgs {
+  /**
+   * Raw text to run (no document positions in the result).
+   */
+  text?: string | null;
+  /**
+   * A document the client opened (``textDocument/didOpen``) or a ``file:`` URI on disk.
+   */
+  uri?: string | null;
+  /**
+   * The part of the document to run; must not be empty.
+   */
+  range?: Range | null;
+  model?: string | null;
+  /**
+   * One token position (default: all).
+   */
+  position?: number | null;
+  /**
+   * Top tokens per hidden state.
+   */
+  k?: number;
+}
+/**
  * Raw counts over the matches, most common first.
  *
  * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
@@ -1837,6 +1958,22 @@ export interface Position2 {
    * 0-based offset in the line, in code units of the negotiated position encoding (UTF-16).
    */
   character: number;
+}
+/**
+ * ``exbert.probe``: induction / duplicate / previous / sink scores of every head.
+ *
+ * This interface was referenced by `ExbertLsPayloads`'s JSON-Schema
+ * via the `definition` "ProbeArgs".
+ */
+export interface ProbeArgs {
+  /**
+   * Model override (default: the configured ``exbert.model``).
+   */
+  model?: string | null;
+  /**
+   * Add each head's causal effect (an ablation scan of a fixed sample; cached per weights).
+   */
+  effect?: boolean;
 }
 /**
  * ``exbert.search``: nearest corpus tokens to one token of a selection.

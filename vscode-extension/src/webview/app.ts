@@ -1,6 +1,7 @@
 // Wires the panel together: state, host messages, and which views re-render on which change.
 import { assertNever, attentionLayer, isHostToWebview, type ExplainPayload, type ExplainResult, type HostToWebview, type SearchPayload, type ViewState } from "../protocol";
 import { forgetMean } from "./attention";
+import { renderAblationResult, renderAblationScan } from "./ablation";
 import { renderAttention } from "./attentionView";
 import { decodeExplain, decodeFloats, SparseTensor } from "./decode";
 import { clear, el } from "./dom";
@@ -8,6 +9,7 @@ import { renderHeadStrip } from "./headStrip";
 import { renderHeadSummaries } from "./headSummaries";
 import { renderHistograms } from "./histograms";
 import type { Host } from "./host";
+import { renderLens } from "./lens";
 import { renderMatches } from "./matches";
 import { renderMatrix } from "./matrixView";
 import { renderModelView } from "./modelView";
@@ -27,6 +29,9 @@ export class App {
     attention: el("div", { class: "attention-root" }),
     matrix: el("div", { class: "matrix-root" }),
     model: el("div", { class: "model-root" }),
+    lens: el("div", { class: "lens-root" }),
+    scan: el("section", { class: "ablation-scan-root", "aria-label": "Ablation scan" }),
+    ablation: el("section", { class: "ablation-root", "aria-label": "Ablation" }),
     details: el("section", { class: "details", "aria-label": "Selected token" }),
     heads: el("section", { class: "head-summary-root", "aria-label": "Head summaries" }),
     histograms: el("section", { class: "histograms-root", "aria-label": "Histograms" }),
@@ -42,9 +47,14 @@ export class App {
       view: (patch) => this.store.updateView(patch),
       headSummaries: () => this.requestHeads(),
       exportAs: (format) => this.exportAs(format),
+      ablate: () => this.ablate(false),
+      ablationScan: () => this.ablate(true),
     });
     const left = el("section", { class: "left" });
-    left.append(this.parts.strip, this.parts.attention, this.parts.matrix, this.parts.model);
+    // the scan's heat map sits beside the model view (same rows: layers; same columns: heads)
+    const model = el("div", { class: "model-pair" });
+    model.append(this.parts.model, this.parts.scan);
+    left.append(this.parts.strip, this.parts.attention, this.parts.matrix, model, this.parts.lens, this.parts.ablation);
     // details, then the matches, then their histograms (after the first matches), then head summaries
     const right = el("aside", { class: "right" });
     right.append(this.parts.details, this.parts.matches, this.parts.histograms, this.parts.heads);
@@ -82,6 +92,7 @@ export class App {
           searchPending: message.requestId === state.searchPending ? null : state.searchPending,
           headsPending: message.requestId === state.headsPending ? null : state.headsPending,
           rowsPending: message.requestId === state.rowsPending ? null : state.rowsPending,
+          analysisPending: message.requestId === state.analysisPending ? null : state.analysisPending,
         });
         break;
       case "busy":
@@ -89,6 +100,15 @@ export class App {
         break;
       case "attentionRows":
         if (message.requestId === state.rowsPending) void this.exactRows(message.result);
+        break;
+      case "lens":
+        if (message.requestId === state.analysisPending) this.store.update({ lens: message.result, analysisPending: null, busy: null });
+        break;
+      case "ablation":
+        if (message.requestId === state.analysisPending) this.store.update({ ablation: message.result, analysisPending: null, busy: null });
+        break;
+      case "ablationScan":
+        if (message.requestId === state.analysisPending) this.store.update({ scan: message.result, analysisPending: null, busy: null });
         break;
       default:
         assertNever(message);
@@ -113,8 +133,12 @@ export class App {
         error: null,
         busy: null,
         rowsPending: null,
+        // analyses belong to a text: a new text drops them (a re-run of the same text keeps them)
+        ...(sameText ? {} : { lens: null, ablation: null, scan: null, analysisPending: null }),
       });
       this.fetchRows();
+      this.requestLens();
+      this.requestRollout();
     } catch (error) {
       this.store.update({ error: `Cannot show this result: ${(error as Error).message}`, busy: null });
     }
@@ -167,6 +191,37 @@ export class App {
     }
   }
 
+  /** The lens tab is open and this text has no lens yet: ask the host (exbert.lens). */
+  private requestLens(): void {
+    const { decoded, view, lens, analysisPending } = this.store.state;
+    if (!decoded || view.view !== "lens" || lens !== null || analysisPending !== null || !this.host.connected || decoded.payload.model.lm_head === null) return;
+    const requestId = this.store.requestId();
+    this.store.update({ analysisPending: requestId, busy: "Running the logit lens…" });
+    this.host.post({ type: "lens", requestId, args: { text: decoded.payload.text, model: decoded.payload.model.name } });
+  }
+
+  /** "Ablate selected heads" (`scan` false: the selected heads of the layer together) or the scan (every head alone). */
+  private ablate(scan: boolean): void {
+    const { decoded, view } = this.store.state;
+    if (!decoded || !this.host.connected || (!scan && !view.heads.length)) return;
+    const requestId = this.store.requestId();
+    this.store.update({ analysisPending: requestId, busy: scan ? "Ablating every head alone…" : "Re-running with the heads ablated…" });
+    const text = decoded.payload.text;
+    const model = decoded.payload.model.name;
+    const args = scan ? { text, model, scan: true } : { text, model, heads: view.heads.map((h) => [attentionLayer(view), h]), mode: "zero" as const };
+    this.host.post({ type: "ablate", requestId, args });
+    if (scan && view.view !== "model") this.store.updateView({ view: "model" });
+  }
+
+  /** Rollout asked for but not in the payload: re-run the text with it (exbert.explain rollout). */
+  private requestRollout(): void {
+    const { decoded, view, busy } = this.store.state;
+    if (!decoded || !view.rollout || decoded.rollout !== null || !this.host.connected || busy !== null) return;
+    this.store.update({ busy: "Computing the attention rollout…" });
+    const p = decoded.payload;
+    this.host.post({ type: "mask", text: p.text, model: p.model.name, mask: [...p.masked], rollout: true });
+  }
+
   private openDocument(doc: string, sentence: number, text: string): void {
     if (this.host.connected) this.host.post({ type: "openDocument", doc, sentence, text });
   }
@@ -178,7 +233,8 @@ export class App {
     if (current.has(position)) current.delete(position);
     else current.add(position);
     this.store.update({ busy: "Re-running with the mask…" });
-    this.host.post({ type: "mask", text: decoded.payload.text, model: decoded.payload.model.name, mask: [...current].sort((a, b) => a - b) });
+    const rollout = this.store.state.view.rollout ? { rollout: true } : {};
+    this.host.post({ type: "mask", text: decoded.payload.text, model: decoded.payload.model.name, mask: [...current].sort((a, b) => a - b), ...rollout });
   }
 
   private reveal(position: number): void {
@@ -218,14 +274,19 @@ export class App {
     if (!decoded) return;
     const changed = decoded !== previous.decoded || view !== previous.view || state.exactVersion !== previous.exactVersion;
     if (decoded !== previous.decoded) this.renderHeader(decoded.payload);
-    this.toolbar.sync(view, decoded.attention.layers, this.host.connected, this.host.offlineReason, this.thresholdNote(state));
+    const model = decoded.payload.model;
+    const noAnalyses = model.lm_head === null ? `${model.name} has no LM head: the logit lens and ablations need a causal or masked LM` : "";
+    this.toolbar.sync(view, decoded.attention.layers, this.host.connected, this.host.offlineReason, this.thresholdNote(state), noAnalyses);
     if (view.selected !== previous.view.selected || view.layer !== previous.view.layer || view.heads !== previous.view.heads) this.fetchRows();
+    if (view.view !== previous.view.view) this.requestLens();
+    if (view.rollout !== previous.view.rollout) this.requestRollout();
     if (changed) {
       const hadFocus = this.parts.attention.contains(document.activeElement);
       renderHeadStrip(this.parts.strip, decoded, view, { setHeads: (heads) => this.store.updateView({ heads }) });
       this.parts.attention.hidden = view.view !== "attention";
       this.parts.matrix.hidden = view.view !== "matrix";
       this.parts.model.hidden = view.view !== "model";
+      this.parts.lens.hidden = view.view !== "lens";
       const activate = (position: number) => {
         this.store.updateView({ selected: position, window: null });
         this.search(position);
@@ -246,6 +307,7 @@ export class App {
         reveal: (p) => this.reveal(p),
       });
     }
+    this.renderAnalyses(state, previous);
     if (changed || state.heads !== previous.heads || state.headsPending !== previous.headsPending) {
       renderHeadSummaries(this.parts.heads, state.heads, state.headsPending !== null, view);
     }
@@ -260,6 +322,24 @@ export class App {
         clear(this.parts.matches);
         clear(this.parts.histograms);
       }
+    }
+  }
+
+  private renderAnalyses(state: PanelState, previous: PanelState): void {
+    const { view } = state;
+    if (state.lens !== previous.lens || view.view !== previous.view.view) {
+      if (state.lens && view.view === "lens") renderLens(this.parts.lens, state.lens);
+      else if (view.view === "lens") this.parts.lens.replaceChildren(el("p", { class: "hint" }, this.host.connected ? "Running the logit lens…" : this.host.offlineReason));
+    }
+    this.parts.scan.hidden = view.view !== "model" || state.scan === null;
+    if (state.scan !== previous.scan) {
+      if (state.scan) renderAblationScan(this.parts.scan, state.scan);
+      else clear(this.parts.scan);
+    }
+    this.parts.ablation.hidden = state.ablation === null;
+    if (state.ablation !== previous.ablation) {
+      if (state.ablation) renderAblationResult(this.parts.ablation, state.ablation);
+      else clear(this.parts.ablation);
     }
   }
 

@@ -36,7 +36,9 @@ export function renderAttention(root: HTMLElement, decoded: Decoded, view: ViewS
   const first = windowStart(visible, view);
   const shown = visible.slice(first, first + WINDOW);
   const inWindow = new Set(shown);
-  const matrix = meanOfHeads(attention, attentionLayer(view), view.heads);
+  const shownLayer = attentionLayer(view);
+  const rolled = view.rollout && decoded.rollout ? decoded.rollout.subarray((shownLayer - 1) * attention.size * attention.size, shownLayer * attention.size * attention.size) : null;
+  const matrix = rolled ?? meanOfHeads(attention, shownLayer, view.heads);
   // Each row's threshold is over all its visible keys; only lines inside the window are drawn.
   const all = thresholdLines(matrix, attention.size, visible, view.threshold, shown);
   const inside = all.filter((l) => inWindow.has(l.k));
@@ -65,6 +67,7 @@ export function renderAttention(root: HTMLElement, decoded: Decoded, view: ViewS
     .attr("role", "group")
     .attr("aria-label", `Layer ${attentionLayer(view)} attention, ${lines.length} lines`)
     .attr("data-lines", String(lines.length))
+    .attr("data-source", rolled ? "rollout" : "heads")
     .attr("data-hidden", String(dropped + outside));
 
   const link = d3
@@ -155,7 +158,9 @@ export function renderAttention(root: HTMLElement, decoded: Decoded, view: ViewS
         return `${shorten(displayToken(best.token), 10)} ${Math.round(best.probability * 100)}%`;
       });
   }
-  const heads = view.heads.length ? `mean of ${view.heads.map((h) => `H${h}`).join(" ")}` : `mean of all ${attention.heads} heads`;
+  const heads = rolled
+    ? `attention rollout through L${shownLayer} (all heads)`
+    : view.heads.length ? `mean of ${view.heads.map((h) => `H${h}`).join(" ")}` : `mean of all ${attention.heads} heads`;
   const hidden: string[] = [];
   if (outside) hidden.push(`${outside.toLocaleString("en-US")} to tokens outside rows ${first + 1}–${first + shown.length}`);
   if (dropped) hidden.push(`${dropped.toLocaleString("en-US")} weaker ones (at most ${MAX_LINES.toLocaleString("en-US")} are drawn: raise the threshold's selectivity or pick heads)`);

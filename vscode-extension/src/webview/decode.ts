@@ -129,6 +129,8 @@ export class DecodeError extends Error {
 export interface Decoded {
   payload: ExplainPayload;
   attention: Attention;
+  /** [L, T, T] attention rollout row-major (layer index l = through layer l+1), when the payload has it. */
+  rollout: Float32Array | null;
 }
 
 export function base64ToBytes(text: string): Uint8Array {
@@ -315,5 +317,16 @@ export async function decodeExplain(result: ExplainResult | unknown): Promise<De
   if (attention.size !== payload.tokens.length) {
     throw new DecodeError(`attention covers ${attention.size} positions but the payload has ${payload.tokens.length} tokens`);
   }
-  return { payload, attention };
+  return { payload, attention, rollout: await decodeRollout(payload.rollout, attention) };
+}
+
+/** The rollout field (nested lists, or an encoded / msgpack array like dense attention), checked against the attention's shape. */
+export async function decodeRollout(field: ExplainPayload["rollout"] | NdArray | undefined, attention: Attention): Promise<Float32Array | null> {
+  if (field === null || field === undefined) return null;
+  const T = attention.size;
+  const values = Array.isArray(field) ? Float32Array.from(field.flat(2)) : await decodeFloats(field as EncodedArray | NdArray);
+  if (values.length !== attention.layers * T * T) {
+    throw new DecodeError(`rollout has ${values.length} values, expected ${attention.layers * T * T} for [${attention.layers},${T},${T}]`);
+  }
+  return values;
 }

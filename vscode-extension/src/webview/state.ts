@@ -1,6 +1,6 @@
 // The panel's state: the decoded explanation, the view settings and the latest answers.
 import { DEFAULT_VIEW } from "../protocol";
-import type { ExplainResult, HeadsPayload, SearchPayload, ViewState } from "../protocol";
+import type { AblationPayload, AblationScanPayload, ExplainResult, HeadsPayload, LensPayload, SearchPayload, ViewState } from "../protocol";
 import type { Decoded } from "./decode";
 
 export interface PanelState {
@@ -15,6 +15,10 @@ export interface PanelState {
   busy: string | null;
   rowsPending: number | null; // requestId of an exbert.attentionRows call awaited
   exactVersion: number; // bumped when exact rows arrive (views re-render)
+  lens: LensPayload | null; // logit lens of the shown text
+  ablation: AblationPayload | null; // the last "ablate selected heads" answer
+  scan: AblationScanPayload | null; // the ablation scan of the shown text (beside the model view)
+  analysisPending: number | null; // requestId of a lens / ablate call awaited
 }
 
 type Listener = (state: PanelState, previous: PanelState) => void;
@@ -38,6 +42,10 @@ export class Store {
       busy: null,
       rowsPending: null,
       exactVersion: 0,
+      lens: null,
+      ablation: null,
+      scan: null,
+      analysisPending: null,
     };
   }
 
@@ -74,6 +82,6 @@ export function fitView(view: ViewState, layers: number, heads: number, tokens: 
     heads: view.heads.filter((h) => h >= 0 && h < heads),
     threshold: Math.min(1, Math.max(0.05, view.threshold)),
     selected: view.selected !== null && view.selected >= 0 && view.selected < tokens ? view.selected : null,
-    view: view.view === "matrix" || view.view === "model" ? view.view : "attention",
+    view: view.view === "matrix" || view.view === "model" || view.view === "lens" ? view.view : "attention",
   };
 }

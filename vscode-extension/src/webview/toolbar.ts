@@ -1,16 +1,21 @@
 // The controls row. Built once; `sync` writes the state into it (so a dragged slider keeps focus).
-import type { AnnotationKind, SearchBy, ViewState } from "../protocol";
+import { attentionLayer, type AnnotationKind, type SearchBy, type ViewState } from "../protocol";
 import { el, percent } from "./dom";
 
 export interface ToolbarHandlers {
   view(patch: Partial<ViewState>): void;
   headSummaries(): void;
   exportAs(format: "html" | "json"): void;
+  /** Re-run the text with the selected heads ablated (exbert.ablate). */
+  ablate(): void;
+  /** Every head ablated alone: the L x H heat map beside the model view. */
+  ablationScan(): void;
 }
 
 export interface Toolbar {
   root: HTMLElement;
-  sync(view: ViewState, layers: number, connected: boolean, offlineReason: string, note?: string): void;
+  /** `noAnalyses`: why the lens and ablations are unavailable for this model ("" when they are). */
+  sync(view: ViewState, layers: number, connected: boolean, offlineReason: string, note?: string, noAnalyses?: string): void;
 }
 
 function labelled(text: string, control: HTMLElement, ...rest: HTMLElement[]): HTMLLabelElement {
@@ -36,7 +41,9 @@ export function createToolbar(on: ToolbarHandlers): Toolbar {
   const matrixTab = tab("matrix", "Matrix");
   matrixTab.title = "Heat-map of the selected heads' mean: drag to zoom, hover for a pair's weight";
   const modelTab = tab("model", "Model view");
-  tabs.append(attentionTab, matrixTab, modelTab);
+  const lensTab = tab("lens", "Logit lens");
+  lensTab.title = "What each layer's hidden state predicts: layers x tokens, the target's probability as colour";
+  tabs.append(attentionTab, matrixTab, modelTab, lensTab);
 
   const layer = el("select", { "aria-label": "Layer", "data-control": "layer" });
   layer.addEventListener("change", () => on.view({ layer: Number(layer.value) }));
@@ -44,6 +51,8 @@ export function createToolbar(on: ToolbarHandlers): Toolbar {
   const thresholdOut = el("output", { class: "value" });
   const thresholdNote = el("span", { class: "threshold-note", "data-role": "threshold-note" });
   threshold.addEventListener("input", () => on.view({ threshold: Number(threshold.value) / 100 }));
+  const rollout = el("input", { type: "checkbox", "data-control": "rollout" });
+  rollout.addEventListener("change", () => on.view({ rollout: rollout.checked }));
   const hide = el("input", { type: "checkbox", "data-control": "hide-special" });
   hide.addEventListener("change", () => on.view({ hideSpecial: hide.checked }));
   const by = el("select", { "aria-label": "Search by", "data-control": "by" });
@@ -55,6 +64,10 @@ export function createToolbar(on: ToolbarHandlers): Toolbar {
 
   const summaries = el("button", { type: "button", "data-action": "heads" }, "Head summaries");
   summaries.addEventListener("click", () => on.headSummaries());
+  const ablate = el("button", { type: "button", "data-action": "ablate" }, "Ablate selected heads");
+  ablate.addEventListener("click", () => on.ablate());
+  const scan = el("button", { type: "button", "data-action": "ablation-scan" }, "Ablation scan");
+  scan.addEventListener("click", () => on.ablationScan());
   const exportHtml = el("button", { type: "button", "data-action": "export-html" }, "Export HTML");
   exportHtml.addEventListener("click", () => on.exportAs("html"));
   const exportJson = el("button", { type: "button", "data-action": "export-json" }, "Export JSON");
@@ -63,22 +76,28 @@ export function createToolbar(on: ToolbarHandlers): Toolbar {
   const hideLabel = el("label", { class: "control check" });
   hideLabel.append(hide, el("span", {}, "Hide special tokens"));
   hideLabel.title = "Hide [CLS], [SEP], <s>…: the threshold then applies to each row's mass to the visible tokens";
+  const rolloutLabel = el("label", { class: "control check" });
+  rolloutLabel.append(rollout, el("span", {}, "Rollout"));
+  rolloutLabel.title = "Lines: attention rollout through the layer (heads averaged, residual added, multiplied through the layers; Abnar & Zuidema 2020)";
   root.append(
     tabs,
     labelled("Layer", layer),
     labelled("Threshold", threshold, thresholdOut, thresholdNote),
     hideLabel,
+    rolloutLabel,
     labelled("Search by", by),
     labelled("Colour", colour),
     el("span", { class: "spacer" }),
     summaries,
+    ablate,
+    scan,
     exportHtml,
     exportJson,
   );
 
   return {
     root,
-    sync(view, layers, connected, offlineReason, note = "") {
+    sync(view, layers, connected, offlineReason, note = "", noAnalyses = "") {
       thresholdNote.textContent = note;
       thresholdNote.hidden = !note;
       if (layer.options.length !== layers + 1) {
@@ -88,13 +107,23 @@ export function createToolbar(on: ToolbarHandlers): Toolbar {
       threshold.value = String(Math.round(view.threshold * 100));
       thresholdOut.textContent = percent(view.threshold);
       hide.checked = view.hideSpecial;
+      rollout.checked = view.rollout ?? false;
+      rollout.disabled = view.view !== "attention";
       by.value = view.by;
       colour.value = view.annotation;
-      for (const [button, id] of [[attentionTab, "attention"], [matrixTab, "matrix"], [modelTab, "model"]] as const) {
+      for (const [button, id] of [[attentionTab, "attention"], [matrixTab, "matrix"], [modelTab, "model"], [lensTab, "lens"]] as const) {
         button.setAttribute("aria-selected", String(view.view === id));
       }
       summaries.disabled = !connected;
-      summaries.title = connected ? `Corpus statistics of the selected heads of L${view.layer}` : offlineReason;
+      summaries.title = connected ? `Corpus statistics of the selected heads of L${attentionLayer(view)}` : offlineReason;
+      const chosen = view.heads.length ? view.heads.map((h) => `H${h}`).join(" ") : "";
+      const unavailable = !connected ? offlineReason : noAnalyses;
+      ablate.disabled = unavailable !== "" || !chosen;
+      ablate.title = unavailable || (chosen ? `Re-run with L${attentionLayer(view)} ${chosen} ablated (zero)` : "Select heads in the head strip first");
+      scan.disabled = unavailable !== "";
+      scan.title = unavailable || "Ablate every head alone: Δ loss per head, shown beside the model view";
+      lensTab.disabled = unavailable !== "";
+      lensTab.title = unavailable || "What each layer's hidden state predicts (exbert.lens)";
       exportHtml.disabled = !connected;
       exportHtml.title = connected ? "Save this view as a standalone HTML page" : "This page is already standalone: save it with your browser (Ctrl+S)";
       exportJson.title = "Save the explain payload and the view settings as JSON";

@@ -302,12 +302,12 @@ describe("panel in chromium (VS Code host stubbed)", function () {
     const request = await waitForPosted(page, (m) => m.type === "heads");
     assert.ok(request.type === "heads" && request.heads.length === 1 && request.heads[0] === 2);
     const relation = { relation: "det", direction: "dependent->head" as const, accuracy: 0.8, baseline: 0.5, baseline_offset: 1, support: 40, rank: 0, z: 3 };
-    const head = (h: number) => ({ layer: request.layer, head: h, entropy: 1.5, to_special: 0.2, to_punct: 0.1, to_previous: 0.3, to_next: 0.1, to_self: 0.05, relations: [relation], to_first: null, to_special_rest: null, normalised_entropy: null, role: null, induction: null, description: `L${request.layer} H${h}` });
+    const head = (h: number) => ({ layer: request.layer, head: h, entropy: 1.5, to_special: 0.2, to_punct: 0.1, to_previous: 0.3, to_next: 0.1, to_self: 0.05, relations: [relation], to_first: null, to_special_rest: null, normalised_entropy: null, role: null, induction: null, causal_effect: null, description: `L${request.layer} H${h}` });
     await send(page, { type: "heads", requestId: request.requestId, result: { schema: "exbert.heads/1", complete: true, documents: 1, layer_numbering: "", sentences: 10, tokens: 100, heads: [head(1), head(2)], relations: [] } });
     await page.waitForSelector("table.head-summaries tbody tr");
     assert.equal(await page.locator("table.head-summaries tbody tr").count(), 1);
     const cells = await page.locator("table.head-summaries tbody tr td").allTextContents();
-    assert.deepEqual(cells.slice(5), ["det", "dependent->head", "80 %", "50 %", "+1", ((0.8 - 0.5) / Math.sqrt(0.25 / 40)).toFixed(1), "40"]);
+    assert.deepEqual(cells.slice(5), ["det", "dependent->head", "80 %", "50 %", "+1", "3.0" /* the server's z wins over the panel's own estimate */, "40"]);
     await send(page, { type: "error", requestId: null, message: "Search failed: no index" });
     assert.equal(await page.locator(".status.error").textContent(), "Search failed: no index");
   });

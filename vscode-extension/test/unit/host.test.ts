@@ -57,6 +57,32 @@ describe("host message handling", () => {
     assert.equal(t.posted[0].type, "explain");
   });
 
+  it("runs the lens and ablations for the panel, answering scans as ablationScan", async () => {
+    const t = deps();
+    t.deps.server = {
+      ...t.deps.server,
+      lens: async (args) => (t.calls.push(["lens", args]), { model: "m", tokens: [], head: "MLM head", k: 5, positions: [] }),
+      ablate: (async (args: { scan?: boolean }) => {
+        t.calls.push(["ablate", args]);
+        return args.scan ? { model: "m", mode: "zero", loss: 1, delta_loss: [[0]], seconds: 0, forwards: 1, cached: false } : { model: "m", mode: "zero", heads: [[1, 0]], loss: 1, ablated_loss: 2, positions: [], attention_change: [[0]] };
+      }) as never,
+    };
+    await handleWebviewMessage({ type: "lens", requestId: 3, args: { text: "x", model: "m" } }, t.deps);
+    await handleWebviewMessage({ type: "ablate", requestId: 4, args: { text: "x", heads: [[1, 0]] } }, t.deps);
+    await handleWebviewMessage({ type: "ablate", requestId: 5, args: { text: "x", scan: true } }, t.deps);
+    assert.deepEqual(t.posted.map((m) => [m.type, "requestId" in m ? m.requestId : null]), [["lens", 3], ["ablation", 4], ["ablationScan", 5]]);
+    assert.deepEqual(t.calls[1], ["ablate", { text: "x", heads: [[1, 0]], scan: false }]);
+    t.deps.server = { ...t.deps.server, ablate: (async () => Promise.reject(new Error("model 'minilm' has no LM head"))) as never };
+    await handleWebviewMessage({ type: "ablate", requestId: 6, args: { text: "x", heads: [[1, 0]] } }, t.deps);
+    assert.deepEqual(t.posted.at(-1), { type: "error", requestId: 6, message: "Ablation failed: model 'minilm' has no LM head" });
+  });
+
+  it("re-runs explain with the rollout when the panel asks for it", async () => {
+    const t = deps();
+    await handleWebviewMessage({ type: "mask", text: "The cat sat.", model: "m", mask: [], rollout: true }, t.deps);
+    assert.deepEqual(t.calls, [["explain", { text: "The cat sat.", model: "m", mask: [], rollout: true }]]);
+  });
+
   it("asks for head summaries of the panel's layer", async () => {
     const t = deps();
     await handleWebviewMessage({ type: "heads", requestId: 2, layer: 5, heads: [1] }, t.deps);
@@ -179,7 +205,7 @@ describe("head summaries report", () => {
   it("lists heads in order with their best relation and escapes table cells", () => {
     const head = (layer: number, h: number, relation: string, accuracy: number) => ({
       layer, head: h, entropy: 2, to_special: 0.1, to_punct: 0, to_previous: 0.2, to_next: 0.3, to_self: 0,
-      relations: [{ relation, direction: "dependent->head" as const, accuracy, baseline: 0.4, baseline_offset: 1, support: 30, rank: 0, z: 3 }], description: "", to_first: null, to_special_rest: null, normalised_entropy: null, role: null, induction: null,
+      relations: [{ relation, direction: "dependent->head" as const, accuracy, baseline: 0.4, baseline_offset: 1, support: 30, rank: 0, z: 3 }], description: "", to_first: null, to_special_rest: null, normalised_entropy: null, role: null, induction: null, causal_effect: null,
     });
     const md = headsMarkdown({ schema: "exbert.heads/1", complete: false, documents: 3, layer_numbering: "", sentences: 1000, tokens: 20000, relations: [], heads: [head(2, 1, "a|b", 0.9), head(1, 5, "det", 0.8)] });
     const rows = md.split("\n").filter((l) => l.startsWith("| L"));
