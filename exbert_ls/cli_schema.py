@@ -11,12 +11,17 @@ from typing import Any
 
 def schema_document() -> dict[str, Any]:
     """The schema of every output in ``OUTPUTS`` and every command argument type."""
+    from exbert_ls.limits import DEFAULT_K, MAX_K
     from exbert_ls.payloads.outputs import OUTPUTS
     from exbert_ls.payloads.schema import json_schema
     from exbert_ls.server.analysis import ANALYSIS_ARGUMENTS
     from exbert_ls.server.protocol import ARGUMENTS
 
-    return json_schema(OUTPUTS, (*ARGUMENTS, *ANALYSIS_ARGUMENTS))
+    document = json_schema(OUTPUTS, (*ARGUMENTS, *ANALYSIS_ARGUMENTS))
+    # the bounds a client checks before asking (exbert_ls/limits.py): one definition, read by
+    # the extension from the generated file (LIMITS in src/generated/payloads.ts)
+    document["x-limits"] = {"maxK": MAX_K, "defaultK": DEFAULT_K}
+    return document
 
 
 def schema_text() -> str:

@@ -76,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         host, port = args.tcp
         server.start_tcp(host, port)
     else:
+        from exbert_ls.server.app import ForwardedFilter
+
+        for handler in logging.getLogger().handlers:  # the client gets those as window/logMessage
+            handler.addFilter(ForwardedFilter(server))
         server.start_io(sys.stdin.buffer, _protocol_stdout())
     return 0
 

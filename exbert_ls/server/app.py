@@ -109,8 +109,8 @@ class ExbertLanguageServer(LanguageServer):
                 link_cancel(cancel)
             try:
                 return await loop.run_in_executor(executor or self.requests, fn, cancel)
-            except ExbertError as exc:
-                log.info("%s failed: %s", command, exc)
+            except ExbertError as exc:  # the user's to fix (no index, a bad argument): a warning
+                log.warning("%s failed: %s", command, exc)
                 raise rpc_error(exc, command) from exc
             except OSError as exc:  # a write that failed: read-only folder, full disk
                 log.warning("%s failed: %s", command, os_error_message(exc))
@@ -148,6 +148,20 @@ class LspLogHandler(logging.Handler):
         kind = next((t for level, t in self.LEVELS.items() if record.levelno >= level), types.MessageType.Log)
         params = types.LogMessageParams(type=kind, message=self.format(record))
         self.server.call_on_loop(self.server.window_log_message, params)
+
+
+class ForwardedFilter(logging.Filter):
+    """For the stderr handler on stdio: drops the ``exbert_ls`` records that ``LspLogHandler``
+    already sends as ``window/logMessage`` (VS Code shows stderr too, so each would appear twice,
+    the stderr copy at [error]). Before the client is connected, stderr keeps them."""
+
+    def __init__(self, server: ExbertLanguageServer) -> None:
+        super().__init__()
+        self.server = server
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        forwarded = record.name.split(".")[0] == "exbert_ls" and record.levelno >= logging.INFO
+        return not (forwarded and self.server.loop is not None and not self.server.loop.is_closed())
 
 
 class ExpectedErrorFilter(logging.Filter):
@@ -367,7 +381,9 @@ async def _index(ls: ExbertLanguageServer, args: IndexArgs) -> dict[str, Any]:
     if token is not None:
         progress.begin(
             token,
-            types.WorkDoneProgressBegin(title="exbert: indexing", cancellable=True, percentage=0, message="starting"),
+            types.WorkDoneProgressBegin(
+                title="exBERT: Indexing the corpus", cancellable=True, percentage=0, message="starting"
+            ),
         )
 
     def watch(cancel: threading.Event) -> None:

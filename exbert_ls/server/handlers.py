@@ -18,6 +18,7 @@ import attrs
 import numpy as np
 
 from exbert_ls.errors import ExbertError, InvalidInputError, WriterBusyError
+from exbert_ls.inputs import check_readable_db
 from exbert_ls.limits import check_heads, check_layer
 from exbert_ls.payloads.common import MsgpackEnvelope, Position, Range
 from exbert_ls.payloads.explain import DocumentSpan, ExplainResult
@@ -236,6 +237,22 @@ def status(state: ServerState) -> StatusResult:
     )
 
 
+def model_mismatch(index_model: str, index_source: str, model: str) -> str | None:
+    """A short line when the configured ``model`` is not the one that built the index (by
+    name or resolved path, from the index's meta: nothing is loaded), else None."""
+    if model.lower() == index_model.lower() or model == index_source:
+        return None
+    from exbert_ls.model.loading import resolve_source
+
+    try:  # an embedded name or a directory: where it resolves to (a path, no weights read)
+        source = resolve_source(model)
+    except (ExbertError, OSError):
+        source = model
+    if source == index_source or Path(source).expanduser().resolve() == Path(index_source).resolve():
+        return None
+    return f"index built by {index_model!r}, not {model!r}: select {index_model!r} or index into another exbert.databasePath"
+
+
 def _database_status(state: ServerState) -> DatabaseStatus:
     uri, problem = state.database_location()
     out = DatabaseStatus(
@@ -247,21 +264,24 @@ def _database_status(state: ServerState) -> DatabaseStatus:
     try:
         from exbert_ls.store import CorpusDB
 
+        check_readable_db(uri)  # LanceDB's connect would create a missing folder (.exbert/ at start-up)
         db = CorpusDB.open(uri)  # without a runner: status never loads the model
     except ExbertError as exc:
         out.error = f"{type(exc).__name__}: {exc}"
         return out
     out.open, out.rows, out.documents, out.model = True, db.num_tokens(), db.documents.count_rows(), db.meta.model
+    # known from the index's meta alone, before (and without) loading the model
+    out.error = model_mismatch(db.meta.model, db.meta.model_source, state.settings.model)
     runner = state.loaded_runner()
-    if runner is not None:
+    if runner is not None and out.error is None:
         try:
             db.check_runner(runner)
-        except ExbertError as exc:
-            out.error = f"{type(exc).__name__}: {exc}"
+        except ExbertError:  # same name, other weights or tokenizer: the details are in the log
+            out.error = f"index built by another {db.meta.model!r} (its fingerprint differs): re-index"
     try:
         from exbert_ls.search import head_summaries
 
         out.head_summaries_current = head_summaries(db).complete
     except ExbertError as exc:
-        out.error = f"head summaries: {exc}"
+        out.error = out.error or f"head summaries: {exc}"
     return out

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from exbert_ls.annotate.words import SpacyAnnotator, Word
-from exbert_ls.errors import CorpusNotFoundError, IndexMismatchError, PathNotAllowedError
+from exbert_ls.errors import CorpusNotFoundError, ExbertError, IndexMismatchError, PathNotAllowedError
 from exbert_ls.inputs import check_readable_db
 from exbert_ls.server.config import Settings
 from exbert_ls.server.confine import Confinement
@@ -189,7 +189,16 @@ class ServerState:
         except IndexMismatchError as exc:
             if key not in self._db_error_reported:
                 self._db_error_reported.add(key)
-                self._warn(f"exbert: the corpus database at {uri} does not match model {runner.info.name!r}: {exc}")
+                # the toast stays one short line; the paths and fingerprints go to the log
+                log.info("index mismatch: %s", exc)
+                try:
+                    built_by = repr(CorpusDB.open(uri).meta.model)  # the meta alone: no model
+                except ExbertError:
+                    built_by = "another model"
+                self._warn(
+                    f"exBERT: the index was built by {built_by}, not {runner.info.name!r}: "
+                    "select that model, or set another exbert.databasePath and index again"
+                )
             raise
         with self._lock:
             self._db, self._db_key = db, key

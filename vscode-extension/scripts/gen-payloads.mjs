@@ -16,12 +16,15 @@ const ts = await compile(schema, "ExbertOutputs", {
   format: true,
   style: { printWidth: 120 },
 });
+// the shared bounds (exbert_ls/limits.py, as `x-limits` in the schema): one definition for both sides
+const limits = schema["x-limits"] ?? {};
+const out = `${ts}\n/** Bounds from exbert_ls/limits.py (the schema's \`x-limits\`). */\nexport const LIMITS = ${JSON.stringify(limits)} as const;\n`;
 if (process.argv.includes("--check")) {
   const current = readFileSync(OUT, "utf8");
-  if (current !== ts) {
+  if (current !== out) {
     console.error(`${OUT} is stale: run \`npm run gen\` (after \`exbert schema -o ${SCHEMA}\`)`);
     process.exit(1);
   }
 } else {
-  writeFileSync(OUT, ts);
+  writeFileSync(OUT, out);
 }

@@ -77,7 +77,9 @@ export type AblationScanPayload = P.AblationScan;
 
 /** What the panel shows; kept with getState/setState and carried into exported pages. */
 export interface ViewState {
-  layer: number; // 1-based; 0 = auto (the middle layer, as the server's default)
+  /** Hidden state / attention layer: 1..L, 0 = the embeddings (search by hidden state only);
+   * null = auto (the middle layer, as the server's default), resolved when the panel opens. */
+  layer: number | null;
   heads: number[]; // 0-based, combined by mean
   threshold: number; // cumulative mass kept per row, 0..1
   hideSpecial: boolean;
@@ -143,8 +145,14 @@ export function isWebviewToHost(value: unknown): value is WebviewToHost {
   return hasType(value, WEBVIEW_TYPES);
 }
 
+/** The layer whose attention the views draw: hidden state 0 (the embeddings) has no attention of
+ * its own, so layer 1's, the one that reads the embeddings, is shown for it. */
+export function attentionLayer(view: Pick<ViewState, "layer">): number {
+  return Math.max(1, view.layer ?? 1);
+}
+
 export const DEFAULT_VIEW: ViewState = {
-  layer: 0,
+  layer: null,
   heads: [],
   threshold: 0.7,
   hideSpecial: true,

@@ -59,7 +59,7 @@ async function explainSelection(ctx: CommandContext): Promise<void> {
       () => server.explain(explainArgs(editor.document, selection)),
     );
     const { defaultLayer: layer, model } = ctx.settings();
-    const view: Partial<ViewState> = layer !== null && layer > 0 ? { layer } : {}; // the panel shows L1..L{L}
+    const view: Partial<ViewState> = layer !== null ? { layer } : {}; // 0 = the embeddings, a layer like the others
     // another model tokenises differently: a kept position would select another word
     if (ExbertPanel.current?.model !== model) Object.assign(view, { selected: null, heads: [] });
     ExbertPanel.show(ctx, result, Object.keys(view).length ? view : undefined).model = model;

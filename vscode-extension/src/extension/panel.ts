@@ -1,6 +1,7 @@
 // The exBERT webview panel: one instance, created or revealed; restored after a reload by the
 // serializer. Message handling lives in messages.ts, HTML in webviewHtml.ts.
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as vscode from "vscode";
 import { isWebviewToHost, type DocRange, type ExplainPayload, type ExplainResult, type HostToWebview, type ViewState } from "../protocol";
 import { handleWebviewMessage } from "./messages";
@@ -130,7 +131,8 @@ export class ExbertPanel {
     const target = await vscode.window.showSaveDialog({
       title: format === "html" ? "Export the exBERT view as a standalone page" : "Export the explain payload and view",
       filters: format === "html" ? { "HTML page": ["html"] } : { JSON: ["json"] },
-      defaultUri: vscode.Uri.file(`exbert-view.${format}`),
+      // in the workspace (a bare Uri.file would offer the file system's root)
+      defaultUri: vscode.Uri.joinPath(vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir()), `exbert-view.${format}`),
     });
     if (!target) return false;
     await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(content));

@@ -1,4 +1,6 @@
 // The `exbert.*` settings, typed; the server receives the same section (camelCase keys).
+import { LIMITS } from "../generated/payloads";
+
 export interface ExbertSettings {
   pythonPath: string;
   model: string;
@@ -7,6 +9,7 @@ export interface ExbertSettings {
   k: number;
   hover: boolean;
   corpusFolders: string[]; // workspace-relative; empty: the whole workspace
+  allowOutsideWorkspace: boolean; // the server's path confinement off (server/confine.py)
   storageOptions?: Record<string, string | number | boolean>; // object-store options for an s3:// databasePath
 }
 
@@ -21,10 +24,11 @@ export function readSettings(config: ConfigurationLike): ExbertSettings {
     model: config.get<string>("model") || "minilm",
     databasePath: config.get<string>("databasePath") ?? "",
     defaultLayer: typeof layer === "number" && Number.isInteger(layer) && layer >= 0 ? layer : null,
-    k: Math.max(1, Math.min(1000, config.get<number>("k") ?? 50)),
+    k: Math.max(1, Math.min(LIMITS.maxK, config.get<number>("k") ?? LIMITS.defaultK)),
     hover: config.get<boolean>("hover") ?? true,
     corpusFolders: (config.get<unknown[]>("corpusFolders") ?? []).filter((f): f is string => typeof f === "string"),
     storageOptions: storageOptionsOf(config.get<unknown>("storageOptions")),
+    allowOutsideWorkspace: config.get<boolean>("allowOutsideWorkspace") === true,
   };
 }
 
@@ -44,5 +48,6 @@ export function serverSettings(s: ExbertSettings): Record<string, unknown> {
     k: s.k,
     hover: s.hover,
     storageOptions: s.storageOptions ?? {},
+    allowOutsideWorkspace: s.allowOutsideWorkspace,
   };
 }

@@ -22,5 +22,7 @@ export function describeStatus(status: StatusResult | null, indexing: string | n
     ...(db.error ? [`⚠ ${db.error}`] : []),
     "Click to select a model",
   ].join("\n");
-  return { text: `$(telescope) exBERT ${status.model} · ${rows}${db.error ? " $(warning)" : ""}`, tooltip };
+  // an index another model built: said as soon as the server reads the index's meta (no model load)
+  const foreign = db.open && db.error !== null && db.model !== null && db.model !== status.model;
+  return { text: `$(telescope) exBERT ${status.model} · ${foreign ? `index of ${db.model}` : rows}${db.error ? " $(warning)" : ""}`, tooltip };
 }

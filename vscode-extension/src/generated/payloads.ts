@@ -2144,3 +2144,6 @@ export interface StatusSettings1 {
    */
   preload: boolean;
 }
+
+/** Bounds from exbert_ls/limits.py (the schema's `x-limits`). */
+export const LIMITS = {"maxK":1000,"defaultK":50} as const;

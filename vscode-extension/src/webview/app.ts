@@ -1,5 +1,5 @@
 // Wires the panel together: state, host messages, and which views re-render on which change.
-import { assertNever, isHostToWebview, type ExplainPayload, type ExplainResult, type HostToWebview, type SearchPayload, type ViewState } from "../protocol";
+import { assertNever, attentionLayer, isHostToWebview, type ExplainPayload, type ExplainResult, type HostToWebview, type SearchPayload, type ViewState } from "../protocol";
 import { forgetMean } from "./attention";
 import { renderAblationResult, renderAblationScan } from "./ablation";
 import { renderAttention } from "./attentionView";
@@ -166,12 +166,12 @@ export class App {
     const att = decoded.attention;
     const heads = view.heads.length ? view.heads : Array.from({ length: att.heads }, (_, h) => h);
     const q = view.selected;
-    const missing = heads.filter((h) => !att.exactRow(view.layer - 1, h, q));
+    const missing = heads.filter((h) => !att.exactRow(attentionLayer(view) - 1, h, q));
     if (!missing.length) return;
     const requestId = this.store.requestId();
     this.store.update({ rowsPending: requestId });
     const p = decoded.payload;
-    this.host.post({ type: "attentionRows", requestId, args: { text: p.text, model: p.model.name, ...(p.masked.length ? { mask: p.masked } : {}), layer: view.layer, heads: missing, rows: [q] } });
+    this.host.post({ type: "attentionRows", requestId, args: { text: p.text, model: p.model.name, ...(p.masked.length ? { mask: p.masked } : {}), layer: attentionLayer(view), heads: missing, rows: [q] } });
   }
 
   private async exactRows(result: import("../protocol").AttentionRowsPayload): Promise<void> {
@@ -208,7 +208,7 @@ export class App {
     this.store.update({ analysisPending: requestId, busy: scan ? "Ablating every head alone…" : "Re-running with the heads ablated…" });
     const text = decoded.payload.text;
     const model = decoded.payload.model.name;
-    const args = scan ? { text, model, scan: true } : { text, model, heads: view.heads.map((h) => [view.layer, h]), mode: "zero" as const };
+    const args = scan ? { text, model, scan: true } : { text, model, heads: view.heads.map((h) => [attentionLayer(view), h]), mode: "zero" as const };
     this.host.post({ type: "ablate", requestId, args });
     if (scan && view.view !== "model") this.store.updateView({ view: "model" });
   }
@@ -248,7 +248,7 @@ export class App {
     const { view } = this.store.state;
     const requestId = this.store.requestId();
     this.store.update({ headsPending: requestId });
-    this.host.post({ type: "heads", requestId, layer: view.layer, heads: view.heads });
+    this.host.post({ type: "heads", requestId, layer: attentionLayer(view), heads: view.heads });
   }
 
   private exportAs(format: "html" | "json"): void {

@@ -3,7 +3,7 @@
 // draw a window of WINDOW rows (around the selected token; the rest is not in the DOM at all)
 // and at most MAX_LINES lines, the strongest, with a count of what is hidden.
 import * as d3 from "d3";
-import type { ViewState } from "../protocol";
+import { attentionLayer, type ViewState } from "../protocol";
 import { meanOfHeads, strongest, thresholdLines, visiblePositions, type Line } from "./attention";
 import type { Decoded } from "./decode";
 import { displayToken, shorten, tokenLabel } from "./dom";
@@ -36,8 +36,9 @@ export function renderAttention(root: HTMLElement, decoded: Decoded, view: ViewS
   const first = windowStart(visible, view);
   const shown = visible.slice(first, first + WINDOW);
   const inWindow = new Set(shown);
-  const rolled = view.rollout && decoded.rollout ? decoded.rollout.subarray((view.layer - 1) * attention.size * attention.size, view.layer * attention.size * attention.size) : null;
-  const matrix = rolled ?? meanOfHeads(attention, view.layer, view.heads);
+  const shownLayer = attentionLayer(view);
+  const rolled = view.rollout && decoded.rollout ? decoded.rollout.subarray((shownLayer - 1) * attention.size * attention.size, shownLayer * attention.size * attention.size) : null;
+  const matrix = rolled ?? meanOfHeads(attention, shownLayer, view.heads);
   // Each row's threshold is over all its visible keys; only lines inside the window are drawn.
   const all = thresholdLines(matrix, attention.size, visible, view.threshold, shown);
   const inside = all.filter((l) => inWindow.has(l.k));
@@ -64,7 +65,7 @@ export function renderAttention(root: HTMLElement, decoded: Decoded, view: ViewS
     .attr("width", width)
     .attr("height", height)
     .attr("role", "group")
-    .attr("aria-label", `Layer ${view.layer} attention, ${lines.length} lines`)
+    .attr("aria-label", `Layer ${attentionLayer(view)} attention, ${lines.length} lines`)
     .attr("data-lines", String(lines.length))
     .attr("data-source", rolled ? "rollout" : "heads")
     .attr("data-hidden", String(dropped + outside));
@@ -158,7 +159,7 @@ export function renderAttention(root: HTMLElement, decoded: Decoded, view: ViewS
       });
   }
   const heads = rolled
-    ? `attention rollout through L${view.layer} (all heads)`
+    ? `attention rollout through L${shownLayer} (all heads)`
     : view.heads.length ? `mean of ${view.heads.map((h) => `H${h}`).join(" ")}` : `mean of all ${attention.heads} heads`;
   const hidden: string[] = [];
   if (outside) hidden.push(`${outside.toLocaleString("en-US")} to tokens outside rows ${first + 1}–${first + shown.length}`);
@@ -170,7 +171,7 @@ export function renderAttention(root: HTMLElement, decoded: Decoded, view: ViewS
     .append("p")
     .attr("class", "caption legend")
     .text(
-      `L${view.layer}, ${heads}. Left: the attending token (query); right: the attended (key). ` +
+      `L${attentionLayer(view)}, ${heads}. Left: the attending token (query); right: the attended (key). ` +
         `Each row keeps its strongest weights up to ${Math.round(view.threshold * 100)} % of its ` +
         `${view.hideSpecial ? "mass to the visible tokens" : "mass"}; opacity follows the weight (relative to the strongest line), width its absolute value` +
         `${payload.causal ? ". Causal model: tokens attend only to themselves and earlier tokens" : ""}.` +

@@ -1,5 +1,5 @@
 // Head selector: one toggle button per head with its heat-map; selected heads are averaged.
-import type { ViewState } from "../protocol";
+import { attentionLayer, type ViewState } from "../protocol";
 import { visiblePositions } from "./attention";
 import type { Decoded } from "./decode";
 import { clear, el } from "./dom";
@@ -28,10 +28,10 @@ export function renderHeadStrip(root: HTMLElement, decoded: Decoded, view: ViewS
       class: `head${on_ ? " on" : ""}`,
       "aria-pressed": String(!all && on_),
       "data-head": String(h),
-      title: `L${view.layer} H${h}: click to toggle, Shift+click to show only this head`,
+      title: `L${attentionLayer(view)} H${h}: click to toggle, Shift+click to show only this head`,
     });
     const canvas = el("canvas", { class: "heatmap", "aria-hidden": "true" });
-    drawHead(canvas, attention, view.layer - 1, h, visible, color);
+    drawHead(canvas, attention, attentionLayer(view) - 1, h, visible, color);
     button.append(canvas, el("span", {}, `H${h}`));
     button.addEventListener("click", (event) => on.setHeads(toggle(view.heads, h, attention.heads, event.shiftKey)));
     list.append(button);

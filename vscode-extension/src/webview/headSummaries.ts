@@ -2,7 +2,7 @@
 // and relation, with direction, support, the fixed-offset baseline (and its offset) and z, the
 // relation's accuracy above its baseline in standard errors of a binomial at the baseline rate.
 // Every column sorts (click its header; again to reverse).
-import type { HeadRelation, HeadSummary, HeadsPayload, ViewState } from "../protocol";
+import { attentionLayer, type HeadRelation, type HeadSummary, type HeadsPayload, type ViewState } from "../protocol";
 import { clear, el, percent } from "./dom";
 
 /** z of an accuracy against its baseline over `support` cases (server's value when it sent one). */
@@ -74,12 +74,12 @@ export function renderHeadSummaries(root: HTMLElement, heads: HeadsPayload | nul
     return;
   }
   if (!heads) return;
-  const wanted = heads.heads.filter((h) => h.layer === view.layer && (view.heads.length === 0 || view.heads.includes(h.head)));
+  const wanted = heads.heads.filter((h) => h.layer === attentionLayer(view) && (view.heads.length === 0 || view.heads.includes(h.head)));
   root.append(
     el("p", { class: "caption" }, `Head summaries over ${heads.sentences.toLocaleString()} sentences, ${heads.tokens.toLocaleString()} tokens${heads.complete === false ? " (incomplete: some indexed documents have no statistics)" : ""}`),
   );
   if (!wanted.length) {
-    root.append(el("p", { class: "empty" }, `No summaries for the selected heads of L${view.layer}.`));
+    root.append(el("p", { class: "empty" }, `No summaries for the selected heads of L${attentionLayer(view)}.`));
     return;
   }
   const rows: Row[] = wanted.flatMap<Row>((head) => (head.relations.length ? head.relations.map((relation) => ({ head, relation })) : [{ head, relation: null }]));

@@ -3,7 +3,7 @@
 // or "whole matrix" to zoom out; hovering shows the pair and its exact weight; clicking a cell
 // selects its query token. Cells are max-pooled when the region has more tokens than pixels.
 import * as d3 from "d3";
-import type { TokenInfo, ViewState } from "../protocol";
+import { attentionLayer, type TokenInfo, type ViewState } from "../protocol";
 import { meanOfHeads, visiblePositions } from "./attention";
 import type { Decoded } from "./decode";
 import { el, shorten, tokenLabel } from "./dom";
@@ -34,7 +34,7 @@ export function renderMatrix(root: HTMLElement, decoded: Decoded, view: ViewStat
   const [q0, q1, k0, k1] = region(view, n);
   const rows = q1 - q0;
   const cols = k1 - k0;
-  const matrix = meanOfHeads(attention, view.layer, view.heads);
+  const matrix = meanOfHeads(attention, attentionLayer(view), view.heads);
   const T = attention.size;
 
   // pooled cells: at most SIDE per side, each the max of the pairs it covers
@@ -60,7 +60,7 @@ export function renderMatrix(root: HTMLElement, decoded: Decoded, view: ViewStat
   reset.disabled = rows === n && cols === n;
   reset.addEventListener("click", () => on.zoom(null));
   bar.append(
-    el("span", { class: "caption" }, `L${view.layer} ${heads} · rows ${q0 + 1}–${q1} × columns ${k0 + 1}–${k1} of ${n} · drag to zoom`),
+    el("span", { class: "caption" }, `L${attentionLayer(view)} ${heads} · rows ${q0 + 1}–${q1} × columns ${k0 + 1}–${k1} of ${n} · drag to zoom`),
     reset,
   );
   root.append(bar);
@@ -103,7 +103,7 @@ export function renderMatrix(root: HTMLElement, decoded: Decoded, view: ViewStat
     .attr("width", MARGIN + drawnW + 8)
     .attr("height", MARGIN + drawnH + 8)
     .attr("role", "img")
-    .attr("aria-label", `Attention matrix, L${view.layer} ${heads}, rows ${q0 + 1} to ${q1}`)
+    .attr("aria-label", `Attention matrix, L${attentionLayer(view)} ${heads}, rows ${q0 + 1} to ${q1}`)
     .attr("data-rows", String(rows))
     .attr("data-cols", String(cols));
   const y = (i: number) => MARGIN + ((i + 0.5) * drawnH) / rows;

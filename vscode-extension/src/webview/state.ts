@@ -74,7 +74,8 @@ export class Store {
 
 /** A view state that fits a model with `layers` x `heads`; out-of-range settings are reset. */
 export function fitView(view: ViewState, layers: number, heads: number, tokens: number): ViewState {
-  const layer = view.layer >= 1 && view.layer <= layers ? view.layer : Math.max(1, Math.floor(layers / 2));
+  // 0 (the embeddings) is a layer too: only null (auto) and out-of-range values become the middle
+  const layer = view.layer !== null && view.layer >= 0 && view.layer <= layers ? view.layer : Math.max(1, Math.floor(layers / 2));
   return {
     ...view,
     layer,

@@ -1,6 +1,6 @@
 // Details of the selected token: its word's annotations, where its attention goes, the model's
 // top-k predictions (when it has an LM head), and the actions search / mask.
-import type { ViewState } from "../protocol";
+import { attentionLayer, type ViewState } from "../protocol";
 import { argmaxVisible, meanOfHeads, rowProfile, visiblePositions } from "./attention";
 import type { Decoded } from "./decode";
 import { clear, displayToken, el, percent, tokenLabel } from "./dom";
@@ -33,7 +33,7 @@ export function renderDetails(root: HTMLElement, decoded: Decoded, view: ViewSta
   }
   const token = payload.tokens[view.selected];
   const word = token.word >= 0 ? payload.words[token.word] : undefined;
-  const matrix = meanOfHeads(attention, view.layer, view.heads);
+  const matrix = meanOfHeads(attention, attentionLayer(view), view.heads);
   const profile = rowProfile(matrix, attention.size, token.index, payload.tokens);
   const top = argmaxVisible(matrix, attention.size, token.index, visiblePositions(payload.tokens, view.hideSpecial));
 

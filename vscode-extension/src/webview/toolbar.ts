@@ -1,5 +1,5 @@
 // The controls row. Built once; `sync` writes the state into it (so a dragged slider keeps focus).
-import type { AnnotationKind, SearchBy, ViewState } from "../protocol";
+import { attentionLayer, type AnnotationKind, type SearchBy, type ViewState } from "../protocol";
 import { el, percent } from "./dom";
 
 export interface ToolbarHandlers {
@@ -100,10 +100,10 @@ export function createToolbar(on: ToolbarHandlers): Toolbar {
     sync(view, layers, connected, offlineReason, note = "", noAnalyses = "") {
       thresholdNote.textContent = note;
       thresholdNote.hidden = !note;
-      if (layer.options.length !== layers) {
-        options(layer, Array.from({ length: layers }, (_, i) => [String(i + 1), `L${i + 1}`] as [string, string]));
+      if (layer.options.length !== layers + 1) {
+        options(layer, Array.from({ length: layers + 1 }, (_, i) => [String(i), i ? `L${i}` : "L0 · embeddings"] as [string, string]));
       }
-      layer.value = String(view.layer);
+      layer.value = String(view.layer ?? "");
       threshold.value = String(Math.round(view.threshold * 100));
       thresholdOut.textContent = percent(view.threshold);
       hide.checked = view.hideSpecial;
@@ -115,11 +115,11 @@ export function createToolbar(on: ToolbarHandlers): Toolbar {
         button.setAttribute("aria-selected", String(view.view === id));
       }
       summaries.disabled = !connected;
-      summaries.title = connected ? `Corpus statistics of the selected heads of L${view.layer}` : offlineReason;
+      summaries.title = connected ? `Corpus statistics of the selected heads of L${attentionLayer(view)}` : offlineReason;
       const chosen = view.heads.length ? view.heads.map((h) => `H${h}`).join(" ") : "";
       const unavailable = !connected ? offlineReason : noAnalyses;
       ablate.disabled = unavailable !== "" || !chosen;
-      ablate.title = unavailable || (chosen ? `Re-run with L${view.layer} ${chosen} ablated (zero)` : "Select heads in the head strip first");
+      ablate.title = unavailable || (chosen ? `Re-run with L${attentionLayer(view)} ${chosen} ablated (zero)` : "Select heads in the head strip first");
       scan.disabled = unavailable !== "";
       scan.title = unavailable || "Ablate every head alone: Δ loss per head, shown beside the model view";
       lensTab.disabled = unavailable !== "";

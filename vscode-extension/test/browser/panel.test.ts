@@ -109,7 +109,7 @@ describe("panel in chromium (VS Code host stubbed)", function () {
     const visible = payload.tokens.filter((t) => !t.special).length;
     assert.equal(await page.locator("svg.attention .tokens.left .token").count(), visible);
     assert.equal(await page.locator(".heads button.head").count(), payload.num_heads);
-    assert.equal(await page.locator('[data-control="layer"] option').count(), payload.num_layers);
+    assert.equal(await page.locator('[data-control="layer"] option').count(), payload.num_layers + 1, "L0 (the embeddings) .. L");
 
     await setThreshold(page, 30);
     const low = await lineCount(page);
@@ -124,6 +124,18 @@ describe("panel in chromium (VS Code host stubbed)", function () {
     // showing special tokens adds their rows and columns
     await page.locator('[data-control="hide-special"]').uncheck();
     assert.equal(await page.locator("svg.attention .tokens.left .token").count(), payload.tokens.length);
+    assert.deepEqual(problems, []);
+  });
+
+  it("opens at layer 0 (exbert.defaultLayer 0): searches the embeddings, draws layer 1's attention", async () => {
+    const { page, problems } = await openWebview(context);
+    await send(page, { type: "explain", result: fixture("explain-minilm.json"), view: { layer: 0 } });
+    await page.waitForSelector("svg.attention .lines path", { state: "attached" });
+    assert.equal(await page.inputValue('[data-control="layer"]'), "0");
+    assert.match((await page.locator("svg.attention").getAttribute("aria-label")) ?? "", /^Layer 1 attention/);
+    await page.locator('svg.attention .tokens.left .token[data-position="5"]').click();
+    const request = await waitForPosted(page, (m) => m.type === "search");
+    assert.ok(request.type === "search" && request.args.layer === 0, JSON.stringify(request));
     assert.deepEqual(problems, []);
   });
 
@@ -364,7 +376,7 @@ describe("page written by exbert_ls/html.py", function () {
       const { page, problems } = await watchedPage(context);
       await page.goto(`${ORIGIN}/index.html`);
       await page.waitForSelector("svg.attention .lines path", { state: "attached" });
-      assert.equal(await page.locator('[data-control="layer"] option').count(), 30);
+      assert.equal(await page.locator('[data-control="layer"] option').count(), 31);
       assert.match((await page.locator(".top .badge").textContent()) ?? "", /causal/);
       assert.deepEqual(problems, []);
     } finally {

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { EXT_ROOT } from "../helpers";
+import { LIMITS } from "../../src/generated/payloads";
 
 /** Entry names from a zip's central directory (enough for a .vsix; no dependency needed). */
 export function zipEntries(zip: Buffer): { name: string; size: number }[] {
@@ -56,6 +57,9 @@ describe("vsce package", function () {
     assert.deepEqual(titles, ["exBERT: Explain", "exBERT: Index Workspace", "exBERT: Show Head Summaries", "exBERT: Select Model"]);
     const settings = Object.keys(manifest.contributes.configuration.properties).sort();
     assert.deepEqual(settings, ["exbert.allowOutsideWorkspace", "exbert.corpusFolders", "exbert.databasePath", "exbert.defaultLayer", "exbert.hover", "exbert.k", "exbert.model", "exbert.pythonPath", "exbert.storageOptions"]);
+    // exbert.k's bounds are the server's (exbert_ls/limits.py, exported through the generated schema)
+    const k = manifest.contributes.configuration.properties["exbert.k"];
+    assert.deepEqual([k.maximum, k.default], [LIMITS.maxK, LIMITS.defaultK]);
     // Restricted Mode: the interpreter comes from machine settings only (a workspace cannot choose it)
     assert.equal(manifest.contributes.configuration.properties["exbert.pythonPath"].scope, "machine");
     assert.equal(manifest.capabilities.untrustedWorkspaces.supported, "limited");

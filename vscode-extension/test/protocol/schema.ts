@@ -11,7 +11,7 @@ const SCHEMA = JSON.parse(readFileSync(path.join(EXT_ROOT, "src", "generated", "
   properties: Record<string, { $ref: string }>;
 };
 // `tsType` is an annotation for json-schema-to-typescript (bytes inside msgpack documents)
-const ajv = new Ajv2020({ allErrors: true, strict: true, keywords: ["tsType"] });
+const ajv = new Ajv2020({ allErrors: true, strict: true, keywords: ["tsType", "x-limits"] });
 ajv.addSchema(SCHEMA, "exbert");
 const validators = new Map<string, ValidateFunction>();
 

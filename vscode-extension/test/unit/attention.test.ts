@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { DEFAULT_VIEW, type TokenInfo } from "../../src/protocol";
+import { attentionLayer, DEFAULT_VIEW, type TokenInfo } from "../../src/protocol";
 import { argmaxVisible, meanOfHeads, strongest, thresholdLines, visiblePositions } from "../../src/webview/attention";
 import { heatmapCells, MAX_PIXELS } from "../../src/webview/heatmap";
 import { AttentionTensor, decodeExplain } from "../../src/webview/decode";
@@ -84,6 +84,10 @@ describe("attention arithmetic", () => {
   it("fits a saved view to another model", () => {
     const view = fitView({ ...DEFAULT_VIEW, layer: 9, heads: [1, 11], threshold: 3, selected: 40 }, 6, 4, 10);
     assert.deepEqual([view.layer, view.heads, view.threshold, view.selected], [3, [1], 1, null]);
-    assert.equal(fitView({ ...DEFAULT_VIEW, layer: 0 }, 30, 9, 5).layer, 15);
+    assert.equal(fitView({ ...DEFAULT_VIEW, layer: null }, 30, 9, 5).layer, 15, "null = auto: the middle layer");
+    assert.equal(fitView({ ...DEFAULT_VIEW, layer: 0 }, 30, 9, 5).layer, 0, "0 = the embeddings, kept");
+    assert.equal(fitView({ ...DEFAULT_VIEW, layer: 31 }, 30, 9, 5).layer, 15);
+    // the embeddings have no attention: the views draw layer 1's (which reads them)
+    assert.deepEqual([attentionLayer({ layer: 0 }), attentionLayer({ layer: null }), attentionLayer({ layer: 7 })], [1, 1, 7]);
   });
 });

@@ -9,6 +9,7 @@ import { ProgressTracker } from "../../src/extension/progress";
 import { choosePython } from "../../src/extension/python";
 import { ExbertServer } from "../../src/extension/server";
 import { readSettings, serverSettings } from "../../src/extension/settings";
+import { LIMITS } from "../../src/generated/payloads";
 import { describeStatus } from "../../src/extension/statusBar";
 import { scriptJson, standalonePage, webviewCsp, webviewHtml } from "../../src/extension/webviewHtml";
 import { fixture } from "../helpers";
@@ -145,10 +146,15 @@ describe("settings", () => {
   it("reads and bounds settings, and sends the server nulls for unset values", () => {
     const values: Record<string, unknown> = { model: "", k: 5000, defaultLayer: -2, hover: false };
     const s = readSettings({ get: <T>(key: string) => values[key] as T });
-    assert.deepEqual(s, { pythonPath: "", model: "minilm", databasePath: "", defaultLayer: null, k: 1000, hover: false, corpusFolders: [], storageOptions: {} });
+    assert.deepEqual(s, { pythonPath: "", model: "minilm", databasePath: "", defaultLayer: null, k: LIMITS.maxK, hover: false, corpusFolders: [], storageOptions: {}, allowOutsideWorkspace: false });
+    assert.equal(LIMITS.maxK, 1000, "exbert_ls/limits.py MAX_K, through the generated schema");
+    assert.equal(readSettings({ get: () => undefined }).k, LIMITS.defaultK);
     assert.equal(readSettings({ get: <T>(key: string) => (key === "defaultLayer" ? 0 : undefined) as T }).defaultLayer, 0, "0 = the embeddings");
     assert.equal(readSettings({ get: <T>(key: string) => (key === "defaultLayer" ? 3 : undefined) as T }).defaultLayer, 3);
-    assert.deepEqual(serverSettings(s), { model: "minilm", databasePath: null, defaultLayer: null, k: 1000, hover: false, storageOptions: {} });
+    assert.deepEqual(serverSettings(s), { model: "minilm", databasePath: null, defaultLayer: null, k: 1000, hover: false, storageOptions: {}, allowOutsideWorkspace: false });
+    const outside = readSettings({ get: <T>(key: string) => (key === "allowOutsideWorkspace" ? true : undefined) as T });
+    assert.equal(serverSettings(outside).allowOutsideWorkspace, true, "forwarded to server/config.py");
+    assert.equal(readSettings({ get: <T>(key: string) => (key === "allowOutsideWorkspace" ? "yes" : undefined) as T }).allowOutsideWorkspace, false);
     const opts = { storageOptions: { aws_endpoint: "http://127.0.0.1:8333", allow_http: true, nested: { no: 1 } } };
     const withOptions = readSettings({ get: <T>(key: string) => (opts as Record<string, unknown>)[key] as T });
     assert.deepEqual(serverSettings(withOptions).storageOptions, { aws_endpoint: "http://127.0.0.1:8333", allow_http: true });
@@ -171,6 +177,13 @@ describe("status bar", () => {
     assert.match(describeStatus(status, "40 %", null).text, /Indexing 40%/);
     assert.match(describeStatus({ ...status, database: { ...status.database, open: false, rows: null } }, null, null).text, /no index/);
     assert.match(describeStatus(null, null, "could not start").tooltip, /could not start/);
+  });
+  it("says an index of another model is one, before that model loads, in a short line", () => {
+    const error = "index built by 'minilm', not 'smollm2': select 'minilm' or index into another exbert.databasePath";
+    const other = { ...status, model: "smollm2", model_loaded: false, database: { ...status.database, error } };
+    const view = describeStatus(other, null, null);
+    assert.equal(view.text, "$(telescope) exBERT smollm2 · index of minilm $(warning)");
+    assert.match(view.tooltip, /⚠ index built by 'minilm', not 'smollm2'/);
   });
 });
 

@@ -9,7 +9,7 @@ import { DEFAULT_VIEW } from "../../src/protocol";
 import { EXT_ROOT, fixture } from "../helpers";
 import { mock, type FakePanel } from "../mock/vscode";
 
-function context(sent: [string, unknown][] = [], fail?: string): CommandContext {
+function context(sent: [string, unknown][] = [], fail?: string, defaultLayer: number | null = 2): CommandContext {
   const server = new ExbertServer({
     executeCommand: async (command, args) => {
       sent.push([command, args[0]]);
@@ -23,7 +23,7 @@ function context(sent: [string, unknown][] = [], fail?: string): CommandContext 
     extensionUri: vscode.Uri.file(EXT_ROOT),
     server: () => server,
     k: () => 11,
-    settings: () => ({ pythonPath: "", model: "minilm", databasePath: "", defaultLayer: 2, k: 11, hover: true, corpusFolders: [] }),
+    settings: () => ({ pythonPath: "", model: "minilm", databasePath: "", defaultLayer, k: 11, hover: true, corpusFolders: [], allowOutsideWorkspace: false }),
     heads: new HeadsDocument(),
     refreshStatus: () => undefined,
   };
@@ -140,6 +140,23 @@ describe("commands", () => {
     assert.deepEqual((webview.posted[0] as { view: unknown }).view, { layer: 2, selected: null, heads: [] });
     await mock.commands.get(COMMANDS.explain)?.(); // same model again: the selection is kept
     assert.deepEqual((webview.posted[1] as { view: unknown }).view, { layer: 2 });
+  });
+
+  it("opens the panel at defaultLayer 0 (the embeddings), and leaves null to the panel (auto)", async () => {
+    registerCommands(context([], undefined, 0));
+    vscode.window.activeTextEditor = editor("The cat sat on the mat.", { start: 4, end: 11 }) as never;
+    await mock.commands.get(COMMANDS.explain)?.();
+    const webview = (mock.panels[0] as FakePanel).webview;
+    webview.receive({ type: "ready" });
+    assert.deepEqual((webview.posted[0] as { view: unknown }).view, { layer: 0, selected: null, heads: [] });
+    ExbertPanel.current?.dispose();
+    mock.reset();
+    registerCommands(context([], undefined, null));
+    vscode.window.activeTextEditor = editor("The cat sat on the mat.", { start: 4, end: 11 }) as never;
+    await mock.commands.get(COMMANDS.explain)?.();
+    const auto = (mock.panels[0] as FakePanel).webview;
+    auto.receive({ type: "ready" });
+    assert.deepEqual((auto.posted[0] as { view: unknown }).view, { selected: null, heads: [] });
   });
 
   it("uses the cursor's line when nothing is selected, and refuses blank lines", async () => {

@@ -1,11 +1,11 @@
 // Drives code-server (a real VS Code 1.100.3) in headless chromium through the exBERT extension
 // and asserts on what a user sees. Env: CS_URL, WS, SHOTS, LOGS, PLAYWRIGHT_CORE. Exits 1 on the
 // first failed step (screenshot fail-*.png), after the log checks otherwise.
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
 
-const { CS_URL, SHOTS, LOGS } = process.env;
+const { CS_URL, SHOTS, LOGS, WS } = process.env;
 const { chromium } = createRequire(import.meta.url)(process.env.PLAYWRIGHT_CORE);
 const t0 = Date.now();
 const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s]`, ...a);
@@ -84,6 +84,8 @@ await step("workbench", async () => {
 await step("activated-status-bar", async () => {
   await page.locator('.explorer-folders-view .monaco-list-row[aria-label^="notes.txt"]').click();
   const text = await waitStatus(/exBERT minilm · no index/);
+  // files.exclude hides .exbert/ from the Explorer anyway: look on disk (the status call must not create it)
+  assert(!existsSync(path.join(WS, ".exbert")), ".exbert/ exists before any indexing");
   return text;
 });
 await step("explain-panel", async () => {
@@ -104,20 +106,37 @@ await step("search-needs-index", async () => {
   await button.waitFor({ timeout: 10000 });
   return toast;
 });
-await step("index-progress", async () => {
+// the indexing notification: the one toast with a Cancel button (cancellable progress)
+const progressToast = () => page.locator(".notifications-toasts .notification-toast").filter({ has: page.locator(".monaco-button", { hasText: /^Cancel$/ }) }).first();
+await step("index-cancel", async () => {
   await page.locator(".notifications-toasts .monaco-button", { hasText: "Index Workspace" }).first().click();
-  const progress = page.locator(".notifications-toasts .notification-toast", { hasText: /Index/ }).first();
+  const progress = progressToast();
   await progress.waitFor({ timeout: 60000 });
   const title = (await progress.innerText()).replace(/\s+/g, " ");
-  assert(!/exbert: indexing/.test(title) && !title.includes(process.env.WS), `toast: ${title}`);
-  assert((await progress.locator(".codicon-notifications-clear, .action-label[aria-label*='Cancel']").count()) >= 0, "no cancel");
+  assert(/exBERT: Indexing the corpus/.test(title) && !title.includes(WS), `toast: ${title}`);
   const bar = await statusText();
   assert(bar.length < 40, `status bar too long while indexing: ${bar}`);
-  return `${title.slice(0, 120)} / status "${bar}"`;
+  // the notification's own Cancel button, as a user would press it
+  await progress.locator(".monaco-button", { hasText: "Cancel" }).first().click({ timeout: 10000 });
+  const done = await waitToast(/exBERT: Indexing cancelled/, 60000);
+  await progress.waitFor({ state: "detached", timeout: 20000 });
+  // what the report says is what the index holds: its token count, or no index when it kept none
+  const tokens = Number((/([\d,]+) tokens/.exec(done)?.[1] ?? "").replace(/,/g, ""));
+  assert(Number.isFinite(tokens), `no token count in ${done}`);
+  const after = await waitStatus(tokens ? new RegExp(`exBERT minilm · ${tokens.toLocaleString("en-US")} rows`) : /exBERT minilm · (no index|0 rows)/, 30000);
+  return `${title.slice(0, 80)} / ${done.slice(0, 120)} / ${after}`;
+});
+await step("index-progress", async () => {
+  await focusEditor();
+  await runCommand("exBERT: Index Workspace");
+  // the progress toast, or (a fast run) the report already there
+  await Promise.race([progressToast().waitFor({ timeout: 60000 }), waitToast(/exBERT: Indexed/, 60000)]);
+  return (await statusText()).slice(0, 60);
 });
 await step("indexed", async () => {
   const done = await waitToast(/exBERT: Indexed/, 180000);
-  assert(!done.includes(process.env.WS), `absolute path in ${done}`);
+  assert(!done.includes(WS), `absolute path in ${done}`);
+  await progressToast().waitFor({ state: "detached", timeout: 20000 });
   const bar = await waitStatus(/exBERT minilm · [\d,]+ rows/, 30000);
   return `${done} / ${bar}`;
 });
@@ -130,6 +149,25 @@ await step("neighbours", async () => {
   assert(rows > 0, "no matches");
   assert(!/sister gave her old bicycle/.test(first), `the note itself was indexed: ${first}`);
   return `${rows} matches; first ${first.slice(0, 100)}`;
+});
+await step("export-html", async () => {
+  const target = path.join(WS, "exbert-view.html");
+  await frame.locator('[data-action="export-html"]').click();
+  // code-server's save dialog is VS Code's simple one: a quick input holding the path
+  const input = page.locator(".quick-input-widget .quick-input-box input");
+  await input.waitFor({ state: "visible", timeout: 20000 });
+  // the dialog fills its value in steps (folder, then the name): wait for the name
+  let offered = "";
+  for (let i = 0; i < 50 && !offered.endsWith(".html"); i++) offered = await input.inputValue().catch(() => "") || (await page.waitForTimeout(100), "");
+  await page.waitForTimeout(300);
+  offered = await input.inputValue();
+  assert(offered === target, `save dialog offers ${offered}, not ${target}`);
+  await input.fill(target);
+  await page.keyboard.press("Enter");
+  const toast = await waitToast(/exBERT: saved/, 20000);
+  const html = readFileSync(target, "utf8");
+  assert(/id="exbert-view"/.test(html) && /exbert-payload|__ndarray__|"tokens"/.test(html), "the saved page holds no view or payload");
+  return `${toast} (${Math.round(html.length / 1024)} KiB)`;
 });
 await step("hover", async () => {
   await focusEditor();
@@ -176,7 +214,8 @@ await step("select-model", async () => {
   await runCommand("exBERT: Select Model");
   await page.locator(".quick-input-widget .monaco-list-row", { hasText: "smollm2" }).first().click();
   const toast = await waitToast(/Model set to smollm2/, 20000);
-  const bar = await waitStatus(/exBERT smollm2/, 60000);
+  // the index is minilm's: known from its meta, before smollm2 loads
+  const bar = await waitStatus(/exBERT smollm2 · index of minilm/, 60000);
   return `${toast} / ${bar}`;
 });
 await step("explain-smollm2", async () => {
@@ -200,7 +239,7 @@ await step("reload-restores-panel", async () => {
   await frame.waitForSelector("svg.attention .lines path", { timeout: 120000, state: "attached" });
   const model = await frame.locator(".top .model").textContent();
   assert(/smollm2/.test(model), model);
-  return `${model}; status ${await waitStatus(/exBERT smollm2/, 120000)}`;
+  return `${model}; status ${await waitStatus(/exBERT smollm2 · index of minilm/, 120000)}`;
 });
 await browser.close();
 
@@ -214,6 +253,21 @@ for (const file of files(LOGS)) {
     if (/\[error\]/.test(line) && (/exBERT/.test(name) || /exbert/i.test(line))) bad.push(`${name}: ${line.slice(0, 240)}`);
   }
 }
+// one line per event at its level: the failed search (no index yet) once, as a warning
+const channel = files(LOGS).filter((f) => /exBERT/.test(path.basename(f))).flatMap((f) => readFileSync(f, "utf8").split("\n"));
+const failed = channel.filter((l) => /exbert\.search failed/.test(l));
+if (failed.length !== 1 || !/\[warning\]/.test(failed[0])) bad.push(`search failure logged ${failed.length} times: ${failed.join(" | ").slice(0, 300)}`);
+// the bug was each record twice: once as window/logMessage, once as raw stderr (at [error]);
+// the stderr copy has the server's stderr format "<time> exbert_ls.x LEVEL message"
+const raw = channel.filter((l) => /\d\d:\d\d:\d\d,\d+ exbert_ls[.\w]* (DEBUG|INFO|WARNING|ERROR) /.test(l));
+if (raw.length) bad.push(`stderr copies of log records: ${raw.slice(0, 3).join(" | ").slice(0, 300)}`);
+const levels = new Map();
+for (const l of channel) {
+  const m = /^\S+ \S+ \[(\w+)\] (.{20,})$/.exec(l);
+  if (m) levels.set(m[2], new Set([...(levels.get(m[2]) ?? []), m[1]]));
+}
+const twice = [...levels].filter(([, seen]) => seen.size > 1).map(([message, seen]) => `${[...seen]}: ${message}`);
+if (twice.length) bad.push(`one message at two levels: ${twice.slice(0, 3).join(" | ").slice(0, 300)}`);
 for (const b of bad) log("  error line:", b);
 log(bad.length ? `✘ ${bad.length} error lines in the logs` : "✔ no error lines in the extension host or exBERT logs");
 process.exit(bad.length ? 1 : 0);

@@ -2,6 +2,7 @@
 # `npm run test:vscode`: the extension in a real VS Code (code-server 4.100.3, installed once into
 # ~/.cache/exbert-ls by install-code-server.sh), driven by headless chromium (drive.mjs).
 # A throwaway profile and workspace in a temp dir; screenshots in test/vscode/screenshots/.
+# Then Restricted Mode (restricted.mjs) in a second code-server with workspace trust on.
 # Kills code-server's whole process group (server, extension host, exbert-ls) on every exit.
 set -euo pipefail
 EXT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -43,16 +44,38 @@ CODE=(node "$CS/out/node/entry.js" --config "$RUN/config.yaml" --user-data-dir "
 
 setsid "${CODE[@]}" "$RUN/ws" >"$RUN/code-server.log" 2>&1 &
 PID=$!
-stop() {
+halt() {  # code-server's whole process group: server, extension host, exbert-ls
   kill -TERM -- "-$PID" 2>/dev/null || true
   for _ in $(seq 50); do kill -0 -- "-$PID" 2>/dev/null || break; sleep 0.1; done
   kill -KILL -- "-$PID" 2>/dev/null || true
+}
+stop() {
+  halt
   cp -r "$RUN/data/logs" "$SHOTS/logs" 2>/dev/null || true
+  cp -r "$RUN/data2/logs" "$SHOTS/logs-restricted" 2>/dev/null || true
   rm -rf "$RUN"
 }
 trap stop EXIT
-for _ in $(seq 150); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
+healthy() { for _ in $(seq 150); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done; }
+healthy
 T1=$(date +%s)
 WS="$RUN/ws" SHOTS="$SHOTS" LOGS="$RUN/data/logs" CS_URL="http://127.0.0.1:$PORT/?folder=$RUN/ws" \
   PLAYWRIGHT_CORE="$EXT/node_modules/playwright-core" timeout 300 node "$EXT/test/vscode/drive.mjs"
-echo "[test:vscode] drive $(( $(date +%s) - T1 )) s, total $(( $(date +%s) - T0 )) s; screenshots in $SHOTS"
+echo "[test:vscode] drive $(( $(date +%s) - T1 )) s"
+
+# Restricted Mode: workspace trust on, a fresh profile and an untrusted workspace
+halt
+T2=$(date +%s)
+mkdir -p "$RUN/data2/Machine" "$RUN/data2/User" "$RUN/ws2"
+grep -v disable-workspace-trust "$RUN/config.yaml" > "$RUN/config2.yaml"
+cp "$RUN/data/Machine/settings.json" "$RUN/data2/Machine/settings.json"
+sed -e 's/"security.workspace.trust.enabled": false/"security.workspace.trust.enabled": true, "security.workspace.trust.startupPrompt": "never"/' \
+  "$RUN/data/User/settings.json" > "$RUN/data2/User/settings.json"
+cp "$EXT/test/vscode/workspace/notes.txt" "$RUN/ws2/notes.txt"
+setsid node "$CS/out/node/entry.js" --config "$RUN/config2.yaml" --user-data-dir "$RUN/data2" --extensions-dir "$RUN/ext" \
+  "$RUN/ws2" >"$RUN/code-server2.log" 2>&1 &
+PID=$!
+healthy
+SHOTS="$SHOTS" LOGS="$RUN/data2/logs" CS_URL="http://127.0.0.1:$PORT/?folder=$RUN/ws2" \
+  PLAYWRIGHT_CORE="$EXT/node_modules/playwright-core" timeout 120 node "$EXT/test/vscode/restricted.mjs"
+echo "[test:vscode] restricted mode $(( $(date +%s) - T2 )) s, total $(( $(date +%s) - T0 )) s; screenshots in $SHOTS"
