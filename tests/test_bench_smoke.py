@@ -25,6 +25,7 @@ pytestmark = pytest.mark.slow
         "bench_storage.py",
         "bench_scale.py",
         "bench_analysis.py",
+        "bench_cancel.py",
     ],
 )
 def test_python_bench_runs_in_smoke_mode(script: str) -> None:
