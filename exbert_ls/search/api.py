@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from exbert_ls.errors import IndexMismatchError, StaleIndexError
+from exbert_ls.errors import StaleIndexError
 from exbert_ls.limits import DEFAULT_K, MAX_K, check_k
 from exbert_ls.model.activations import Activations
 from exbert_ls.payloads.codec import to_wire
@@ -21,26 +20,7 @@ from exbert_ls.search.query import SearchBy, query_vector
 from exbert_ls.store.reader import live_documents, live_head_stats
 from exbert_ls.summarize.heads import HeadStats, summarize_heads
 
-_fingerprints: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 _summaries: ByteLRU[HeadSummaries] = ByteLRU(64 << 20, lambda p: len(json.dumps(to_wire(p))))
-
-
-def _check_model(db: Any, runner: Any) -> None:
-    """The runner must be the model that built the index (same weights, same shape)."""
-    meta = db.meta
-    if runner.info.num_layers != meta.num_layers or runner.info.num_heads != meta.num_heads:
-        raise IndexMismatchError(
-            f"the index at {db.uri} was built by {meta.model!r} ({meta.num_layers} layers x "
-            f"{meta.num_heads} heads); {runner.info.name!r} has {runner.info.num_layers} x {runner.info.num_heads}"
-        )
-    if runner not in _fingerprints:
-        _fingerprints[runner] = runner.fingerprint()
-    if meta.model_fingerprint and _fingerprints[runner] != meta.model_fingerprint:
-        raise IndexMismatchError(
-            f"the index at {db.uri} was built by {meta.model!r} (weights {meta.model_fingerprint}); "
-            f"{runner.info.name!r} has other weights ({_fingerprints[runner]}): search with the model "
-            "that built the index, or re-index"
-        )
 
 
 _MAX_DEPTH = 16 * MAX_K
@@ -123,7 +103,7 @@ def search(
     to ``root`` (default: the working directory).
     """
     check_k(k)
-    _check_model(db, runner)
+    db.check_runner(runner)  # the one model-identity check (store/db.py)
     meta = db.meta
     qv = query_vector(query, token, layer, by=by, heads=heads, num_layers=meta.num_layers, num_heads=meta.num_heads)
     # Identical contexts collapse into one row, so fetch deeper until k distinct ones are found

@@ -6,6 +6,7 @@ The URI is handed to ``lancedb.connect`` untouched (never through ``pathlib``), 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -66,6 +67,16 @@ def _connect(uri: str) -> Any:
         raise
 
 
+_fingerprints: weakref.WeakKeyDictionary[ModelRunner, str] = weakref.WeakKeyDictionary()
+
+
+def _fingerprint(runner: ModelRunner) -> str:
+    """``runner.fingerprint()``, computed once per loaded model (it reads every parameter)."""
+    if runner not in _fingerprints:
+        _fingerprints[runner] = runner.fingerprint()
+    return _fingerprints[runner]
+
+
 class CorpusDB:
     """A corpus database: the five tables plus the identity of the model that built it."""
 
@@ -115,6 +126,9 @@ class CorpusDB:
         return cls(conn, uri, meta)
 
     def check_runner(self, runner: ModelRunner) -> None:
+        """The one model-identity check (index, search, the server): ``runner`` must be the model
+        that built this index — same shape, same weights, same tokenizer — and the index must be of
+        this storage layout; else one :class:`IndexMismatchError` naming every difference."""
         meta = self.meta
         if meta.schema_version != SCHEMA_VERSION:
             raise IndexMismatchError(
@@ -123,7 +137,12 @@ class CorpusDB:
                 f"(`exbert index --db NEW_FOLDER ...`, or delete {self.uri!r} and index again)"
             )
         problems = []
-        fingerprint = runner.fingerprint()
+        if runner.info.num_layers != meta.num_layers or runner.info.num_heads != meta.num_heads:
+            problems.append(
+                f"model {runner.info.name!r} has {runner.info.num_layers} layers x {runner.info.num_heads} heads, "
+                f"the index {meta.num_layers} x {meta.num_heads}"
+            )
+        fingerprint = _fingerprint(runner)
         if meta.model_fingerprint != fingerprint:
             problems.append(
                 f"model {runner.info.name!r} (fingerprint {fingerprint}) differs from the one that built it"
