@@ -47,7 +47,8 @@ def test_head_summaries_show_the_causal_effect_beside_the_role():
     from exbert_ls.annotate.align import align
     from exbert_ls.annotate.words import Word
     from exbert_ls.model.activations import Token
-    from exbert_ls.summarize.heads import sentence_head_stats, summarize_heads
+    from exbert_ls.summarize.heads import sentence_head_stats
+    from exbert_ls.summarize.summaries import summarize_heads
 
     text = "a b c d e f g h i j"
     words = [Word(i, w, 2 * i, 2 * i + 1) for i, w in enumerate(text.split())]

@@ -119,7 +119,8 @@ def test_corpus_summary_roles_and_probe_induction():
     from exbert_ls.annotate.align import align
     from exbert_ls.annotate.words import Word
     from exbert_ls.model.activations import Token
-    from exbert_ls.summarize.heads import sentence_head_stats, summarize_heads
+    from exbert_ls.summarize.heads import sentence_head_stats
+    from exbert_ls.summarize.summaries import summarize_heads
 
     text = "a b c d e f g h i j"
     words = [Word(i, w, 2 * i, 2 * i + 1) for i, w in enumerate(text.split())]

@@ -20,7 +20,8 @@ from exbert_ls.payloads.common import EncodedArray
 from exbert_ls.payloads.heads import HeadSummaries
 from exbert_ls.payloads.outputs import OUTPUTS
 from exbert_ls.server.protocol import ARGUMENTS
-from exbert_ls.summarize.heads import HeadStats, summarize_heads
+from exbert_ls.summarize.heads import HeadStats
+from exbert_ls.summarize.summaries import summarize_heads
 
 EXTENSION = Path(__file__).resolve().parents[1] / "vscode-extension"
 COMMITTED = EXTENSION / "src" / "generated" / "schema.json"

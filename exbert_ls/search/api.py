@@ -18,7 +18,8 @@ from exbert_ls.search.engine import DEFAULT_CONFIG, Hits, SearchConfig, token_fr
 from exbert_ls.search.matches import build_matches, distinct_hits, summarize_matches
 from exbert_ls.search.query import SearchBy, query_vector
 from exbert_ls.store.reader import live_documents, live_head_stats
-from exbert_ls.summarize.heads import HeadStats, summarize_heads
+from exbert_ls.summarize.heads import HeadStats
+from exbert_ls.summarize.summaries import summarize_heads
 
 _summaries: ByteLRU[HeadSummaries] = ByteLRU(64 << 20, lambda p: len(json.dumps(to_wire(p))))
 
