@@ -14,8 +14,8 @@ from exbert_ls.errors import InvalidInputError
 from exbert_ls.model.activations import Token
 from exbert_ls.payloads.heads import BestHead, HeadRelation
 from exbert_ls.summarize.heads import OFFSETS, HeadStats, sentence_head_stats, word_attention
-from exbert_ls.summarize.summaries import describe_head, summarize_heads
 from exbert_ls.summarize.patterns import head_focus
+from exbert_ls.summarize.summaries import describe_head, summarize_heads
 
 # "the old dog barked loudly ." with a parse; "barked" is split in two pieces.
 #            0      1      2      3        4        5
