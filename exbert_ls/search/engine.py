@@ -11,6 +11,10 @@ Strategy (decided for the project):
   model (``ModelRunner.embed``: the embedding output, bit for bit what the forward gives),
   normalised and quantised exactly as the indexer quantises a stored column, and cached like
   one, so its scan is the scan of a stored column.
+* ``exact=False`` on an int8 column (stored or derived) of at least ``ivf_min_rows`` searchable
+  rows (300,000, ``store/ann.py``'s threshold) goes through the engine's in-memory IVF
+  (:mod:`exbert_ls.search.ivf`: k-means over the codes, the nearest twelfth of the partitions
+  scanned with the same block arithmetic), built once per ``(db.version(), column)``.
 * A column with an ANN index (schema-1 databases only: LanceDB does not index int8 columns)
   is searched by LanceDB with cosine distance and a refine step; the similarities shown are
   recomputed from the returned rows' own vectors, so both paths report the same numbers.
@@ -31,7 +35,9 @@ import pyarrow as pa
 from exbert_ls.errors import EmptyIndexError, IndexMismatchError, InvalidInputError
 from exbert_ls.model.vectors import normalized_hidden
 from exbert_ls.search.cache import ByteLRU
+from exbert_ls.search.ivf import IvfMatrix, build_ivf, ivf_top_k
 from exbert_ls.search.query import QueryVector
+from exbert_ls.store.ann import ANN_MIN_ROWS
 from exbert_ls.store.quantize import block_scores, quantize, scale_column
 from exbert_ls.store.reader import live_sentence_ids, scan
 from exbert_ls.store.schema import DERIVED_COLUMNS
@@ -69,6 +75,11 @@ class SearchConfig:
     refine_factor: int = 5
     ef: int = 300
     overfetch: int = 16
+    ivf_min_rows: int = ANN_MIN_ROWS
+    """From this many searchable rows on, an int8 column is searched through the engine's
+    in-memory IVF (search/ivf.py) unless ``exact``: the threshold of LanceDB's indexes."""
+    ivf_nprobe: int | None = None
+    """IVF partitions probed per query (None: a twelfth of them, search/ivf.py)."""
 
 
 DEFAULT_CONFIG = SearchConfig()
@@ -155,7 +166,7 @@ def cache_budget_mb(given: int | None = None) -> int:
         raise InvalidInputError(f"EXBERT_CACHE_MB={env!r}: expected a whole number of megabytes") from exc
 
 
-_matrices: ByteLRU[ColumnMatrix] = ByteLRU(cache_budget_mb() << 20, lambda m: m.nbytes)
+_matrices: ByteLRU[ColumnMatrix | IvfMatrix] = ByteLRU(cache_budget_mb() << 20, lambda m: m.nbytes)
 
 
 def set_cache_budget(mb: int | None) -> None:
@@ -270,7 +281,23 @@ def column_matrix(db: Any, column: str, version: int | None = None, embedder: Em
             scale = table.column(scale_column(column)).to_numpy().astype(np.float16)[keep]
         return ColumnMatrix(codes, scale, keep.astype(np.int64))
 
-    return _matrices.get(_key(db, version, "matrix", column), load)
+    matrix = _matrices.get(_key(db, version, "matrix", column), load)
+    assert isinstance(matrix, ColumnMatrix)
+    return matrix
+
+
+def ivf_matrix(db: Any, column: str, version: int | None = None, embedder: Embedder | None = None) -> IvfMatrix:
+    """The in-memory IVF of an int8 column (search/ivf.py), built once per version and kept in
+    the column-matrix cache (its permuted codes are a second copy of the column's)."""
+
+    def load() -> IvfMatrix:
+        matrix = column_matrix(db, column, version, embedder)
+        assert matrix.scale is not None
+        return build_ivf(matrix.codes, matrix.scale, matrix.offsets)
+
+    ivf = _matrices.get(_key(db, version, "ivf", column), load)
+    assert isinstance(ivf, IvfMatrix)
+    return ivf
 
 
 def vector_index_type(db: Any, column: str, version: int | None = None) -> str | None:
@@ -350,7 +377,19 @@ def top_k(
     index_type = None if exact else vector_index_type(db, query.column, version)
     if index_type is not None:
         return ann_top_k(db, query, k, config, index_type, version)
+    rows = int(token_frame(db, version).searchable.sum())
+    if not exact and rows >= config.ivf_min_rows and _int8_column(db, query.column):
+        offsets, scores = ivf_top_k(ivf_matrix(db, query.column, version, embedder), query.vector, k, config.ivf_nprobe)
+        if len(offsets) == min(k, rows):  # the probed partitions held k rows (else: exact)
+            return Hits(offsets, scores, "ann")
     return exact_top_k(column_matrix(db, query.column, version, embedder), query.vector, k)
+
+
+def _int8_column(db: Any, column: str) -> bool:
+    """Whether the column's matrix is int8 codes with scales: stored with a scale column
+    (schema 2/3), or derived (``hs0`` of schema 3); float16 rows of layout 1 are not."""
+    names = db.tokens.schema.names
+    return scale_column(column) in names or (column in DERIVED_COLUMNS and column not in names)
 
 
 def clear_caches() -> None:
