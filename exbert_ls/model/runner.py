@@ -337,7 +337,7 @@ class ModelRunner:
             finally:
                 handle.remove()
             hidden = captured.pop()
-            out[source] = hidden[torch.from_numpy(row), torch.from_numpy(col)].float().cpu().numpy()
+            out[source] = hidden.float().cpu().numpy()[row, col]
             begin = end
         return out
 

@@ -2,7 +2,8 @@
 
 Schema version 2 stores int8 codes (:mod:`exbert_ls.store.quantize`), and LanceDB builds no
 vector index on an integer column (IVF_PQ / IVF_HNSW_SQ refuse ``FixedSizeList(Int8)``): those
-tables are always searched exactly, by the block scan. What follows applies to version-1
+tables are searched by the block scan, and from :data:`ANN_MIN_ROWS` rows through the search
+engine's own in-memory IVF over the codes (``search/ivf.py``), which needs nothing here. What follows applies to version-1
 tables (float16 columns), which keep and refresh the indexes they have.
 
 Small tables are searched exactly in numpy (a column loaded once: ~4 ms at 119 k rows), so a
