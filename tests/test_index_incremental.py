@@ -15,8 +15,8 @@ from exbert_ls.errors import IndexMismatchError
 from exbert_ls.model.runner import ModelRunner
 from exbert_ls.model.vectors import normalized_contexts, normalized_hidden
 from exbert_ls.store import CorpusDB, IndexConfig, IndexProgress, index_paths
-from exbert_ls.store.quantize import dequantize, scale_column
-from exbert_ls.store.schema import GOLD, vector_columns
+from exbert_ls.store.quantize import decode_weights, dequantize, scale_column
+from exbert_ls.store.schema import GOLD, stored_vector_columns
 from exbert_ls.store.verify import verify
 from exbert_ls.summarize.heads import HeadStats
 
@@ -50,7 +50,7 @@ def snapshot(uri: str) -> dict[tuple[str, int, int], tuple[str, np.ndarray]]:
         r["sentence"]: r["number"]
         for r in db.sentences.search().select(["sentence", "number"]).limit(None).to_arrow().to_pylist()
     }
-    columns = vector_columns(db.meta.num_layers)
+    columns = stored_vector_columns(db.meta.num_layers)
     scales = [scale_column(c) for c in columns]
     table = db.tokens.search().select(["doc", "sentence", "position", "token", *columns, *scales])
     table = table.limit(None).to_arrow()
@@ -101,12 +101,14 @@ def test_rows_are_what_a_direct_run_computes(tmp_path: Path, bert: ModelRunner, 
         rows = sorted(by_sentence[sentence["sentence"]], key=lambda r: r["position"])
         acts = bert.run(sentence["text"], contexts=True)
         assert [r["token"] for r in rows] == [t.text for t in acts.tokens]
+        assert [r["token_id"] for r in rows] == [t.id for t in acts.tokens]  # what hs0 is derived from
         hidden = normalized_hidden(acts.hidden)
         contexts = normalized_contexts(acts.contexts, meta.num_heads)
         # int8 codes of the turned vector: each within half a step (scale / 2), so the L2 error
-        # of the vector is at most sqrt(width) * scale / 2
-        want = [*hidden, *contexts]
-        for column, expected in zip(vector_columns(meta.num_layers), want, strict=True):
+        # of the vector is at most sqrt(width) * scale / 2; hs0 is not stored
+        want = [*hidden[1:], *contexts]
+        assert "hs0" not in rows[0]
+        for column, expected in zip(stored_vector_columns(meta.num_layers), want, strict=True):
             scale = np.array([r[scale_column(column)] for r in rows], dtype=np.float32)
             stored = dequantize(np.array([r[column] for r in rows], dtype=np.int8), scale)
             bound = np.sqrt(expected.shape[-1]) * scale * 0.5 + 1e-6
@@ -115,7 +117,8 @@ def test_rows_are_what_a_direct_run_computes(tmp_path: Path, bert: ModelRunner, 
         for position, r in enumerate(rows):
             picked = att[np.arange(att.shape[0]), position, r["max_att"]]
             np.testing.assert_allclose(picked, att[:, position].max(axis=-1), atol=1e-3)
-            np.testing.assert_allclose(r["max_att_w"], picked, atol=2e-3)
+            # uint8 codes of the weight: within half a step (0.5 / 255)
+            np.testing.assert_allclose(decode_weights(np.array(r["max_att_w"])), picked, atol=0.5 / 255 + 1e-6)
         words = json.loads(sentence["words_json"])
         for r in rows:
             if r["special"]:

@@ -11,20 +11,31 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from exbert_ls.errors import IndexMismatchError
+from exbert_ls.errors import IndexMismatchError, InvalidInputError
+from exbert_ls.model.vectors import normalized_hidden
 from exbert_ls.search import engine
-from exbert_ls.search.engine import ColumnMatrix, column_matrix, exact_top_k
+from exbert_ls.search.api import search
+from exbert_ls.search.engine import ColumnMatrix, column_matrix, exact_top_k, token_frame
 from exbert_ls.store import CorpusDB, IndexConfig, index_paths
 from exbert_ls.store.quantize import (
     BLOCK_ROWS,
     CODE_MAX,
     block_scores,
+    decode_weights,
     dequantize,
+    encode_weights,
     quantize,
     rotation,
     scale_column,
 )
-from exbert_ls.store.schema import META, SCHEMA_VERSION, tokens_schema, vector_columns
+from exbert_ls.store.schema import (
+    DERIVED_COLUMNS,
+    META,
+    SCHEMA_VERSION,
+    stored_vector_columns,
+    tokens_schema,
+    vector_columns,
+)
 
 
 def unit_rows(n: int, d: int, seed: int = 0) -> np.ndarray:
@@ -86,10 +97,77 @@ def test_the_tokens_schema_stores_int8_codes_and_a_float16_scale_per_column(tiny
 
     meta = IndexMeta.for_runner(tiny_runners["bert"], "test")
     schema = tokens_schema(meta)
-    assert meta.schema_version == SCHEMA_VERSION == 2
-    for column in vector_columns(meta.num_layers):
+    assert meta.schema_version == SCHEMA_VERSION == 3
+    assert DERIVED_COLUMNS == ("hs0",) and stored_vector_columns(meta.num_layers) == vector_columns(meta.num_layers)[1:]
+    for column in stored_vector_columns(meta.num_layers):
         assert schema.field(column).type.value_type == pa.int8()
         assert schema.field(scale_column(column)).type == pa.float16()
+    assert "hs0" not in schema.names and scale_column("hs0") not in schema.names
+    assert schema.field("token_id").type == pa.int32()
+    assert schema.field("max_att_w").type.value_type == pa.uint8()
+
+
+def test_attention_weights_are_stored_within_half_a_uint8_step():
+    weights = np.random.default_rng(6).random((40, 72)).astype(np.float32)
+    weights[0, :3] = [0.0, 1.0, 0.5]
+    codes = encode_weights(weights)
+    assert codes.dtype == np.uint8 and list(codes[0, :3]) == [0, 255, 128]
+    assert np.abs(decode_weights(codes) - weights).max() <= 0.5 / 255 + 1e-7
+    # python ints (a row read with to_pylist) decode as codes; float16 rows of layouts 1-2 as they are
+    assert decode_weights(np.asarray(codes.tolist())) == pytest.approx(decode_weights(codes))
+    assert decode_weights(weights.astype(np.float16)) == pytest.approx(weights, abs=1e-3)
+
+
+TEXTS = [
+    "The lion roared at the gate.",
+    "Dorothy lived in the midst of the great Kansas prairies, with Uncle Henry.",
+    "Toto!",
+    "A URL like https://example.com/path?q=1 appears here, with more words than the others.",
+]
+
+
+@pytest.mark.parametrize("family", ["bert", "distilbert", "gpt2", "llama", "minilm"])
+def test_derived_hs0_is_the_forward_s_hidden_state_0_bit_for_bit(family, tiny_runners, request):
+    runner = request.getfixturevalue("minilm") if family == "minilm" else tiny_runners[family]
+    acts = [runner.run(text, contexts=False) for text in TEXTS]
+    ids = np.concatenate([[t.id for t in a.tokens] for a in acts])
+    positions = np.concatenate([np.arange(len(a.tokens)) for a in acts])
+    want = np.concatenate([a.hidden[0] for a in acts])
+    for batch_tokens in (1, 40, 1 << 15):  # one sentence a batch; padded batches; one batch
+        got = runner.embed(ids, positions, batch_tokens=batch_tokens)
+        assert got.dtype == np.float32 and np.array_equal(got, want), batch_tokens
+    with pytest.raises(InvalidInputError, match="whole sentences"):
+        runner.embed(ids[1:], positions[1:])
+
+
+def test_hs0_is_derived_from_token_ids_and_scanned_like_a_stored_column(tmp_path, tiny_runners, annotator):
+    runner = tiny_runners["bert"]
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "a.txt").write_text("\n\n".join(TEXTS) + "\n", encoding="utf-8")
+    uri = str(tmp_path / "db")
+    index_paths([tmp_path / "c"], uri, runner, annotator=annotator, config=IndexConfig(ann="never"))
+    db = CorpusDB.open(uri, runner=runner)
+    assert "hs0" not in db.tokens.schema.names
+    engine.clear_caches()
+    with pytest.raises(InvalidInputError, match="derived from the token ids"):
+        column_matrix(db, "hs0")
+    matrix = column_matrix(db, "hs0", embedder=runner)
+    frame = token_frame(db)
+    assert list(matrix.offsets) == list(np.flatnonzero(frame.searchable))
+    sentences = db.sentences.search().select(["sentence", "text"]).limit(None).to_arrow().to_pylist()
+    assert len(sentences) >= 2  # short paragraphs may share a window
+    for row in sentences:  # the codes a stored column would hold for the forward's hidden_states[0]
+        acts = runner.run(row["text"], contexts=False)
+        codes, scale = quantize(normalized_hidden(acts.hidden[0]))
+        offsets = frame.offsets(np.full(len(acts.tokens), row["sentence"]), np.arange(len(acts.tokens)))
+        where = np.searchsorted(matrix.offsets, offsets[~acts.special_mask])
+        assert np.array_equal(matrix.codes[where], codes[~acts.special_mask])
+        assert np.array_equal(matrix.scale[where], scale[~acts.special_mask])
+    query = runner.run(TEXTS[1], contexts=True)
+    result = search(db, runner, query, 3, 0, k=5, exact=True)
+    assert result.query.column == "hs0" and TEXTS[1] in result.matches[0].text
+    assert result.matches[0].token.position == 3 and result.matches[0].similarity == pytest.approx(1.0, abs=5e-3)
+    engine.clear_caches()
 
 
 def test_an_index_in_the_float16_layout_asks_for_a_re_index(tmp_path, tiny_runners, annotator):

@@ -29,6 +29,10 @@ from exbert_ls.model.embedded import DEFAULT_MODEL
 from exbert_ls.model.loading import load_pretrained
 
 
+class _EmbeddingsReady(Exception):
+    """Raised by :meth:`ModelRunner.embed`'s hook on block 1's input: nothing after it is needed."""
+
+
 def _block_output(output: Any) -> torch.Tensor:
     """Blocks return a tensor (transformers 5 Llama) or a tuple whose first item is it."""
     first = output[0] if isinstance(output, tuple) else output
@@ -286,6 +290,68 @@ class ModelRunner:
             tensors = self._forward(encoded, contexts=contexts, logits=False)
             for row, index in enumerate(chunk):
                 yield index, self._unpack(texts[index], encoded, tensors, row)
+
+    def embed(self, ids: np.ndarray, positions: np.ndarray, *, batch_tokens: int = 1 << 15) -> np.ndarray:
+        """``[N, D]`` float32 hidden state 0 of stored tokens: the embedding output, which is
+        what a corpus index derives instead of storing (column ``hs0``, docs/index.md).
+
+        ``ids`` / ``positions``: vocabulary ids and positions of whole sentences, rows in
+        (sentence, position) order (each sentence's positions 0..n-1), as a tokens table holds
+        them. The sentences are run as :meth:`run_batch` runs them (right-padded, same attention
+        mask and token types), but the forward stops at the input of block 1, which is exactly
+        ``hidden_states[0]`` of the full forward (tests/test_vectors_quantize.py checks it bit for
+        bit), whatever the family computes there (positions, token types, projections, scaling).
+        Batches of about ``batch_tokens`` padded positions, shortest sentences together."""
+        ids = np.asarray(ids, dtype=np.int64)
+        positions = np.asarray(positions, dtype=np.int64)
+        count = len(ids)
+        out = np.empty((count, self.info.d_model), dtype=np.float32)
+        if count == 0:
+            return out
+        starts = np.flatnonzero(positions == 0)
+        lengths = np.diff(np.append(starts, count))
+        if starts.size == 0 or starts[0] != 0 or np.any(positions != np.arange(count) - np.repeat(starts, lengths)):
+            raise InvalidInputError("embed needs whole sentences: positions 0..n-1 of each, in order")
+        self._check_length(lengths.tolist())
+        order = np.argsort(lengths, kind="stable")  # least padding
+        sorted_lengths = lengths[order]
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        types = "token_type_ids" in getattr(self.tokenizer, "model_input_names", ())
+        captured: list[torch.Tensor] = []
+
+        def stop(_module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+            captured.append(args[0] if args else kwargs["hidden_states"])
+            raise _EmbeddingsReady
+
+        begin = 0
+        while begin < len(order):  # a loop over batches of sentences, not over rows
+            cost = np.arange(1, len(order) - begin + 1) * sorted_lengths[begin:]  # padded size of [begin, end)
+            end = begin + max(1, int(np.searchsorted(cost, batch_tokens, side="right")))
+            chosen = order[begin:end]
+            width, size = int(sorted_lengths[end - 1]), lengths[chosen]
+            row = np.repeat(np.arange(len(chosen)), size)
+            col = np.arange(int(size.sum())) - np.repeat(np.cumsum(size) - size, size)
+            source = np.repeat(starts[chosen], size) + col
+            grid = np.full((len(chosen), width), pad, dtype=np.int64)
+            grid[row, col] = ids[source]
+            mask = np.zeros((len(chosen), width), dtype=np.int64)
+            mask[row, col] = 1
+            inputs = {"input_ids": torch.from_numpy(grid), "attention_mask": torch.from_numpy(mask)}
+            if types:
+                inputs["token_type_ids"] = torch.zeros_like(inputs["input_ids"])
+            inputs = {k: v.to(self.info.device) for k, v in inputs.items()}
+            handle = self._layers[0].register_forward_pre_hook(stop, with_kwargs=True)
+            try:
+                with self._lock, torch.inference_mode():
+                    self.base_model(**inputs)
+            except _EmbeddingsReady:
+                pass
+            finally:
+                handle.remove()
+            hidden = captured.pop()
+            out[source] = hidden.float().cpu().numpy()[row, col]
+            begin = end
+        return out
 
     def _apply_mask(self, encoded: Any, positions: Sequence[int], n: int) -> None:
         if self.info.lm_head != "masked" or self.tokenizer.mask_token_id is None:

@@ -2,26 +2,41 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from exbert_ls.errors import StaleIndexError
 from exbert_ls.limits import DEFAULT_K, MAX_K, check_k
 from exbert_ls.model.activations import Activations
+from exbert_ls.model.vectors import normalized_hidden
 from exbert_ls.payloads.codec import to_wire
 from exbert_ls.payloads.heads import HeadSummaries
 from exbert_ls.payloads.search import MaxAttendedRule, SearchDedup, SearchMatch, SearchQuery, SearchResult
 from exbert_ls.search.cache import ByteLRU
 from exbert_ls.search.engine import DEFAULT_CONFIG, Hits, SearchConfig, token_frame, top_k
 from exbert_ls.search.matches import build_matches, distinct_hits, summarize_matches
-from exbert_ls.search.query import SearchBy, query_vector
+from exbert_ls.search.query import QueryVector, SearchBy, query_vector
 from exbert_ls.store.reader import live_documents, live_head_stats
+from exbert_ls.store.schema import DERIVED_COLUMNS
 from exbert_ls.summarize.heads import HeadStats
 from exbert_ls.summarize.summaries import summarize_heads
 
 _summaries: ByteLRU[HeadSummaries] = ByteLRU(64 << 20, lambda p: len(json.dumps(to_wire(p))))
+
+
+def _derived_query(runner: Any, query: Activations, qv: QueryVector) -> QueryVector:
+    """For a derived column (``hs0``), the query vector through the very function the corpus
+    rows are derived with (``runner.embed``; equal to the forward's ``hidden_states[0]``)."""
+    if qv.column not in DERIVED_COLUMNS:
+        return qv
+    ids = np.array([t.id for t in query.tokens], dtype=np.int64)
+    vector = runner.embed(ids, np.arange(len(ids)))[qv.token]
+    return dataclasses.replace(qv, vector=normalized_hidden(vector))
 
 
 _MAX_DEPTH = 16 * MAX_K
@@ -48,7 +63,7 @@ def _distinct_matches(
         frame = token_frame(db, version)
         depth = k
         while True:
-            hits = top_k(db, qv, depth, exact=exact, config=config, version=version)
+            hits = top_k(db, qv, depth, exact=exact, config=config, version=version, embedder=runner)
             distinct, counts, collapsed = distinct_hits(db, frame, hits, k)
             if len(distinct.offsets) >= k or len(hits.offsets) < depth or depth >= _MAX_DEPTH:
                 break
@@ -107,6 +122,7 @@ def search(
     db.check_runner(runner)  # the one model-identity check (store/db.py)
     meta = db.meta
     qv = query_vector(query, token, layer, by=by, heads=heads, num_layers=meta.num_layers, num_heads=meta.num_heads)
+    qv = _derived_query(runner, query, qv)
     # Identical contexts collapse into one row, so fetch deeper until k distinct ones are found
     # (or the corpus runs out): a user asking for 50 matches sees 50 different contexts.
     hits, rows, collapsed = _distinct_matches(db, runner, qv, k, exact, config, exclude_special, exclude_first, root)

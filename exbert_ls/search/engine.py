@@ -7,6 +7,14 @@ Strategy (decided for the project):
   precision (int8 codes + float16 row scales; float16 rows for schema-1 databases) as a
   matrix of its searchable rows, scored by :func:`exbert_ls.store.quantize.block_scores`
   (blocks widened to float32 in a cache-sized buffer, BLAS) and cut with ``argpartition``.
+* ``hs0`` of a schema-3 table is not stored: it is derived from the ``token_id`` column by the
+  model (``ModelRunner.embed``: the embedding output, bit for bit what the forward gives),
+  normalised and quantised exactly as the indexer quantises a stored column, and cached like
+  one, so its scan is the scan of a stored column.
+* ``exact=False`` on an int8 column (stored or derived) of at least ``ivf_min_rows`` searchable
+  rows (300,000, ``store/ann.py``'s threshold) goes through the engine's in-memory IVF
+  (:mod:`exbert_ls.search.ivf`: k-means over the codes, the nearest twelfth of the partitions
+  scanned with the same block arithmetic), built once per ``(db.version(), column)``.
 * A column with an ANN index (schema-1 databases only: LanceDB does not index int8 columns)
   is searched by LanceDB with cosine distance and a refine step; the similarities shown are
   recomputed from the returned rows' own vectors, so both paths report the same numbers.
@@ -19,16 +27,31 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import pyarrow as pa
 
 from exbert_ls.errors import EmptyIndexError, IndexMismatchError, InvalidInputError
+from exbert_ls.model.vectors import normalized_hidden
 from exbert_ls.search.cache import ByteLRU
+from exbert_ls.search.ivf import IvfMatrix, build_ivf, ivf_top_k
 from exbert_ls.search.query import QueryVector
-from exbert_ls.store.quantize import block_scores, scale_column
+from exbert_ls.store.ann import ANN_MIN_ROWS
+from exbert_ls.store.quantize import block_scores, quantize, scale_column
 from exbert_ls.store.reader import live_sentence_ids, scan
+from exbert_ls.store.schema import DERIVED_COLUMNS
+
+
+class Embedder(Protocol):
+    """What deriving ``hs0`` needs of the runner (``ModelRunner.embed``)."""
+
+    def embed(self, ids: np.ndarray, positions: np.ndarray) -> np.ndarray: ...
+
+
+DERIVE_ROWS = 1 << 16
+"""Rows embedded, normalised and quantised at a time when deriving ``hs0`` (bounds the float32
+intermediate to ~100 MB for a 384-wide model, whatever the corpus size)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +75,11 @@ class SearchConfig:
     refine_factor: int = 5
     ef: int = 300
     overfetch: int = 16
+    ivf_min_rows: int = ANN_MIN_ROWS
+    """From this many searchable rows on, an int8 column is searched through the engine's
+    in-memory IVF (search/ivf.py) unless ``exact``: the threshold of LanceDB's indexes."""
+    ivf_nprobe: int | None = None
+    """IVF partitions probed per query (None: a twelfth of them, search/ivf.py)."""
 
 
 DEFAULT_CONFIG = SearchConfig()
@@ -138,7 +166,7 @@ def cache_budget_mb(given: int | None = None) -> int:
         raise InvalidInputError(f"EXBERT_CACHE_MB={env!r}: expected a whole number of megabytes") from exc
 
 
-_matrices: ByteLRU[ColumnMatrix] = ByteLRU(cache_budget_mb() << 20, lambda m: m.nbytes)
+_matrices: ByteLRU[ColumnMatrix | IvfMatrix] = ByteLRU(cache_budget_mb() << 20, lambda m: m.nbytes)
 
 
 def set_cache_budget(mb: int | None) -> None:
@@ -181,12 +209,55 @@ def token_frame(db: Any, version: int | None = None) -> TokenFrame:
     return _frames.get(_key(db, version, "frame"), load)
 
 
-def column_matrix(db: Any, column: str, version: int | None = None) -> ColumnMatrix:
-    """A vector column's searchable rows in stored precision, cached per version."""
+def derived_matrix(db: Any, frame: TokenFrame, column: str, embedder: Embedder | None) -> ColumnMatrix:
+    """``hs0``'s searchable rows computed from the stored token ids, in stored precision: the
+    sentences holding a searchable row are embedded whole (in chunks of :data:`DERIVE_ROWS`
+    rows cut at sentence starts), normalised and quantised as ``store/rows.py`` does."""
+    if embedder is None:
+        raise InvalidInputError(
+            f"{column} of the index at {db.uri} is derived from the token ids by the model: "
+            "search it with the model that built the index loaded"
+        )
+    if "token_id" not in db.tokens.schema.names:
+        raise IndexMismatchError(f"the index at {db.uri} has neither {column!r} nor token ids; re-index it")
+    keep = np.flatnonzero(frame.searchable)
+    if keep.size == 0:
+        raise EmptyIndexError(f"the index at {db.uri} holds no searchable tokens")
+    ids = _scan(db.tokens, ["token_id"]).column("token_id").to_numpy().astype(np.int64)
+    # whole sentences that hold a searchable row, in (sentence, position) order
+    rows = frame.order[np.isin(frame.sentence[frame.order], frame.sentence[keep])]
+    where = np.full(len(frame.sentence), -1, dtype=np.int64)
+    where[keep] = np.arange(keep.size)  # matrix row of each searchable offset (offset order)
+    starts = np.flatnonzero(frame.position[rows] == 0)
+    wanted = np.searchsorted(starts, np.arange(0, len(rows), DERIVE_ROWS))
+    cuts = np.unique(np.append(0, starts[np.minimum(wanted, len(starts) - 1)])) if starts.size else np.zeros(1, int)
+    codes = np.empty((keep.size, int(db.meta.d_model)), dtype=np.int8)
+    scale = np.empty(keep.size, dtype=np.float16)
+    for begin, end in zip(cuts, [*cuts[1:], len(rows)], strict=True):  # chunks of rows, not rows
+        chunk = rows[begin:end]
+        try:
+            vectors = embedder.embed(ids[chunk], frame.position[chunk])
+        except InvalidInputError as exc:
+            raise IndexMismatchError(
+                f"the rows of the index at {db.uri} are not whole sentences ({exc}): run `exbert verify --repair`"
+            ) from exc
+        chunk_codes, chunk_scale = quantize(normalized_hidden(vectors))
+        target = where[chunk]
+        inside = target >= 0
+        codes[target[inside]] = chunk_codes[inside]
+        scale[target[inside]] = chunk_scale[inside]
+    return ColumnMatrix(codes, scale, keep.astype(np.int64))
+
+
+def column_matrix(db: Any, column: str, version: int | None = None, embedder: Embedder | None = None) -> ColumnMatrix:
+    """A vector column's searchable rows in stored precision, cached per version (``hs0`` of
+    a schema-3 index derived with ``embedder``: :func:`derived_matrix`)."""
 
     def load() -> ColumnMatrix:
         frame = token_frame(db, version)
         names = db.tokens.schema.names
+        if column in DERIVED_COLUMNS and column not in names:
+            return derived_matrix(db, frame, column, embedder)
         if column not in names:
             raise IndexMismatchError(f"the index at {db.uri} has no vector column {column!r}; re-index it")
         scaled = scale_column(column) in names  # schema 2: int8 codes + scale; 1: float16 rows
@@ -210,7 +281,23 @@ def column_matrix(db: Any, column: str, version: int | None = None) -> ColumnMat
             scale = table.column(scale_column(column)).to_numpy().astype(np.float16)[keep]
         return ColumnMatrix(codes, scale, keep.astype(np.int64))
 
-    return _matrices.get(_key(db, version, "matrix", column), load)
+    matrix = _matrices.get(_key(db, version, "matrix", column), load)
+    assert isinstance(matrix, ColumnMatrix)
+    return matrix
+
+
+def ivf_matrix(db: Any, column: str, version: int | None = None, embedder: Embedder | None = None) -> IvfMatrix:
+    """The in-memory IVF of an int8 column (search/ivf.py), built once per version and kept in
+    the column-matrix cache (its permuted codes are a second copy of the column's)."""
+
+    def load() -> IvfMatrix:
+        matrix = column_matrix(db, column, version, embedder)
+        assert matrix.scale is not None
+        return build_ivf(matrix.codes, matrix.scale, matrix.offsets)
+
+    ivf = _matrices.get(_key(db, version, "ivf", column), load)
+    assert isinstance(ivf, IvfMatrix)
+    return ivf
 
 
 def vector_index_type(db: Any, column: str, version: int | None = None) -> str | None:
@@ -280,15 +367,29 @@ def top_k(
     exact: bool,
     config: SearchConfig = DEFAULT_CONFIG,
     version: int | None = None,
+    embedder: Embedder | None = None,
 ) -> Hits:
     """The ``k`` best non-special rows for ``query``: ANN where the column has an index and
-    ``exact`` is False, exhaustive numpy search otherwise."""
+    ``exact`` is False, exhaustive numpy search otherwise (``embedder``: the runner, needed
+    for a derived column, ``hs0``)."""
     version = int(db.version()) if version is None else version
     token_frame(db, version)  # raises EmptyIndexError on an empty index, whatever the path
     index_type = None if exact else vector_index_type(db, query.column, version)
     if index_type is not None:
         return ann_top_k(db, query, k, config, index_type, version)
-    return exact_top_k(column_matrix(db, query.column, version), query.vector, k)
+    rows = int(token_frame(db, version).searchable.sum())
+    if not exact and rows >= config.ivf_min_rows and _int8_column(db, query.column):
+        offsets, scores = ivf_top_k(ivf_matrix(db, query.column, version, embedder), query.vector, k, config.ivf_nprobe)
+        if len(offsets) == min(k, rows):  # the probed partitions held k rows (else: exact)
+            return Hits(offsets, scores, "ann")
+    return exact_top_k(column_matrix(db, query.column, version, embedder), query.vector, k)
+
+
+def _int8_column(db: Any, column: str) -> bool:
+    """Whether the column's matrix is int8 codes with scales: stored with a scale column
+    (schema 2/3), or derived (``hs0`` of schema 3); float16 rows of layout 1 are not."""
+    names = db.tokens.schema.names
+    return scale_column(column) in names or (column in DERIVED_COLUMNS and column not in names)
 
 
 def clear_caches() -> None:

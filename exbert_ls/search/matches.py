@@ -40,6 +40,7 @@ from exbert_ls.payloads.search import (
 )
 from exbert_ls.search.engine import Hits, TokenFrame
 from exbert_ls.search.query import QueryVector
+from exbert_ls.store.quantize import decode_weights
 from exbert_ls.store.reader import rows_at, scan
 
 _MATCH_COLUMNS = ["token", "start", "end", "max_att", "max_att_w"]
@@ -250,7 +251,7 @@ def build_matches(
         else:
             ma_pos, ma_w, ma_head = max_attended_choice(
                 np.asarray(own["max_att"], dtype=np.int64),
-                np.asarray(own["max_att_w"], dtype=np.float32),
+                decode_weights(np.asarray(own["max_att_w"])),
                 query.layer,
                 query.heads,
                 num_heads,

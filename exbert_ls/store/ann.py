@@ -2,7 +2,8 @@
 
 Schema version 2 stores int8 codes (:mod:`exbert_ls.store.quantize`), and LanceDB builds no
 vector index on an integer column (IVF_PQ / IVF_HNSW_SQ refuse ``FixedSizeList(Int8)``): those
-tables are always searched exactly, by the block scan. What follows applies to version-1
+tables are searched by the block scan, and from :data:`ANN_MIN_ROWS` rows through the search
+engine's own in-memory IVF over the codes (``search/ivf.py``), which needs nothing here. What follows applies to version-1
 tables (float16 columns), which keep and refresh the indexes they have.
 
 Small tables are searched exactly in numpy (a column loaded once: ~4 ms at 119 k rows), so a
@@ -46,14 +47,15 @@ def indexed_columns(table: Any) -> set[str]:
 def refresh_vector_indexes(table: Any, num_layers: int, mode: AnnMode) -> tuple[str, float]:
     """Build missing indexes / fold new rows into existing ones. ``(what happened, seconds)``."""
     rows = int(table.count_rows())
-    if not is_float_column(table.schema.field(vector_columns(num_layers)[0]).type):
+    columns = [column for column in vector_columns(num_layers) if column in table.schema.names]  # no hs0 in 3
+    if not is_float_column(table.schema.field(columns[0]).type):
         return f"none (exact int8 scan; {rows:,} rows; LanceDB indexes need float columns)", 0.0
     existing = indexed_columns(table)
     if mode == "never" or (mode == "auto" and rows < ANN_MIN_ROWS and not existing):
         return f"none (exact search; {rows:,} rows, ANN from {ANN_MIN_ROWS:,})", 0.0
     began = time.perf_counter()
     built = []
-    for column in vector_columns(num_layers):
+    for column in columns:
         if column not in existing:
             table.create_index(column, config=index_config(rows), replace=True)
             built.append(column)

@@ -77,6 +77,25 @@ def dequantize(codes: np.ndarray, scale: np.ndarray | None) -> np.ndarray:
     return turned
 
 
+WEIGHT_MAX = 255
+"""``max_att_w`` (an attention weight in [0, 1]) is stored as ``round(weight * 255)``, uint8:
+within 0.002 of the weight (schema 3; layouts 1 and 2 stored float16)."""
+
+
+def encode_weights(weight: np.ndarray) -> np.ndarray:
+    """uint8 codes of attention weights in ``[0, 1]``."""
+    return np.rint(np.clip(np.asarray(weight, dtype=np.float32), 0.0, 1.0) * WEIGHT_MAX).astype(np.uint8)
+
+
+def decode_weights(stored: np.ndarray) -> np.ndarray:
+    """Float32 weights of a stored ``max_att_w``: integer codes (schema 3) divided by 255,
+    float16 weights of older layouts as they are. The one place that reads the column."""
+    stored = np.asarray(stored)
+    if np.issubdtype(stored.dtype, np.integer):
+        return stored.astype(np.float32) / np.float32(WEIGHT_MAX)
+    return stored.astype(np.float32)
+
+
 def block_scores(codes: np.ndarray, scale: np.ndarray | None, query: np.ndarray) -> np.ndarray:
     """``[N]`` float32 dot products of every stored row with the float32 ``query``.
 

@@ -1,8 +1,10 @@
 """Rows of the ``tokens`` and ``sentences`` tables from a sentence's activations.
 
 Vectors are normalised by :mod:`exbert_ls.model.vectors` (the queries' normalisation) and
-stored as int8 codes with a float16 scale per row (:mod:`exbert_ls.store.quantize`); the per-head max-attended position and weight replace whole attention
-matrices. Rows are buffered per sentence and concatenated once per append.
+stored as int8 codes with a float16 scale per row (:mod:`exbert_ls.store.quantize`), except
+hidden state 0, which search derives from the stored token ids (``schema.DERIVED_COLUMNS``); the
+per-head max-attended position and (uint8) weight replace whole attention matrices. Rows are
+buffered per sentence and concatenated once per append.
 """
 
 from __future__ import annotations
@@ -18,8 +20,14 @@ import pyarrow as pa
 from exbert_ls.annotate.align import Alignment
 from exbert_ls.model.activations import Activations
 from exbert_ls.model.vectors import normalized_contexts, normalized_hidden
-from exbert_ls.store.quantize import quantize, scale_column
-from exbert_ls.store.schema import WORD_COLUMNS, IndexMeta, sentences_schema, tokens_schema, vector_columns
+from exbert_ls.store.quantize import encode_weights, quantize, scale_column
+from exbert_ls.store.schema import (
+    WORD_COLUMNS,
+    IndexMeta,
+    sentences_schema,
+    stored_vector_columns,
+    tokens_schema,
+)
 from exbert_ls.store.segment import Sentence
 
 
@@ -74,6 +82,7 @@ class RowBuffer:
             "start": np.array([t.start for t in acts.tokens], dtype=np.int32),
             "end": np.array([t.end for t in acts.tokens], dtype=np.int32),
             "token": [t.text for t in acts.tokens],
+            "token_id": np.array([t.id for t in acts.tokens], dtype=np.int32),
             "special": np.array([t.special for t in acts.tokens], dtype=bool),
             "word": word.astype(np.int32),
             "piece": alignment.piece_index.astype(np.int32),
@@ -88,10 +97,10 @@ class RowBuffer:
 
         if acts.contexts is None:
             raise ValueError("indexing needs contexts: run the model with contexts=True")
-        hidden = normalized_hidden(acts.hidden)  # [L+1, T, D]
+        hidden = normalized_hidden(acts.hidden[1:])  # [L, T, D]: hs0 is derived, not stored
         contexts = normalized_contexts(acts.contexts, meta.num_heads)  # [L, T, W]
-        vectors = [*hidden, *contexts]  # in vector_columns order: hs0..hsL, ctx1..ctxL
-        for column, matrix in zip(vector_columns(meta.num_layers), vectors, strict=True):
+        vectors = [*hidden, *contexts]  # in stored_vector_columns order: hs1..hsL, ctx1..ctxL
+        for column, matrix in zip(stored_vector_columns(meta.num_layers), vectors, strict=True):
             codes, scale = quantize(matrix)
             self._vectors.setdefault(column, []).append(codes)
             self._columns.setdefault(scale_column(column), []).append(scale)
@@ -100,7 +109,7 @@ class RowBuffer:
         weight = np.take_along_axis(acts.attention, top[..., None], axis=-1)[..., 0]
         heads = meta.num_layers * meta.num_heads
         self._vectors.setdefault("max_att", []).append(top.reshape(heads, count).T.astype(np.int16))
-        self._vectors.setdefault("max_att_w", []).append(weight.reshape(heads, count).T.astype(np.float16))
+        self._vectors.setdefault("max_att_w", []).append(encode_weights(weight.reshape(heads, count).T))
         self.tokens += count
 
     def __len__(self) -> int:
