@@ -21,7 +21,7 @@ from exbert_ls.search.cache import ByteLRU
 from exbert_ls.search.engine import DEFAULT_CONFIG, Hits, SearchConfig, token_frame, top_k
 from exbert_ls.search.matches import build_matches, distinct_hits, summarize_matches
 from exbert_ls.search.query import QueryVector, SearchBy, query_vector
-from exbert_ls.store.reader import live_documents, live_head_stats
+from exbert_ls.store.reader import CorpusReader, live_documents, live_head_stats
 from exbert_ls.store.schema import DERIVED_COLUMNS
 from exbert_ls.summarize.heads import HeadStats
 from exbert_ls.summarize.summaries import summarize_heads
@@ -44,7 +44,7 @@ _MAX_DEPTH = 16 * MAX_K
 
 
 def _distinct_matches(
-    db: Any,
+    db: CorpusReader,
     runner: Any,
     qv: Any,
     k: int,
@@ -90,7 +90,7 @@ def _distinct_matches(
 
 
 def search(
-    db: Any,
+    db: CorpusReader,
     runner: Any,
     query: Activations,
     token: int,
@@ -151,7 +151,7 @@ def search(
     )
 
 
-def _corpus_stats(db: Any) -> tuple[HeadStats, int, int]:
+def _corpus_stats(db: CorpusReader) -> tuple[HeadStats, int, int]:
     """The summed ``head_stats`` of the live documents, how many had statistics, how many are live."""
     meta = db.meta
     records = live_head_stats(db)
@@ -161,12 +161,12 @@ def _corpus_stats(db: Any) -> tuple[HeadStats, int, int]:
     return total, len(records), len(live_documents(db))
 
 
-def corpus_head_stats(db: Any) -> HeadStats:
+def corpus_head_stats(db: CorpusReader) -> HeadStats:
     """Sum of the ``head_stats`` rows of the documents currently indexed (hash matches)."""
     return _corpus_stats(db)[0]
 
 
-def _corpus_summaries(db: Any, min_support: int, induction: Any = None, causal: Any = None) -> HeadSummaries:
+def _corpus_summaries(db: CorpusReader, min_support: int, induction: Any = None, causal: Any = None) -> HeadSummaries:
     stats, counted, live = _corpus_stats(db)
     summary = summarize_heads(stats, min_support=min_support, induction=induction, causal=causal)
     summary.documents = counted
@@ -174,7 +174,7 @@ def _corpus_summaries(db: Any, min_support: int, induction: Any = None, causal: 
     return summary
 
 
-def head_summaries(db: Any, *, min_support: int = 20) -> HeadSummaries:
+def head_summaries(db: CorpusReader, *, min_support: int = 20) -> HeadSummaries:
     """The ``exbert.heads/1`` result for the whole index, cached per ``db.version()``, with the
     model probe's induction scores when ``exbert probe`` has cached them for the index's model.
 

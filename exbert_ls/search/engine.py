@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -39,7 +39,7 @@ from exbert_ls.search.ivf import IvfMatrix, build_ivf, ivf_top_k
 from exbert_ls.search.query import QueryVector
 from exbert_ls.store.ann import ANN_MIN_ROWS
 from exbert_ls.store.quantize import block_scores, quantize, scale_column
-from exbert_ls.store.reader import live_sentence_ids, scan
+from exbert_ls.store.reader import CorpusReader, live_sentence_ids, scan
 from exbert_ls.store.schema import DERIVED_COLUMNS
 
 
@@ -177,14 +177,14 @@ def set_cache_budget(mb: int | None) -> None:
 _indexes: ByteLRU[dict[str, str]] = ByteLRU(1 << 20, lambda _: 1_000)
 
 
-def _key(db: Any, version: int | None, *parts: object) -> tuple[object, ...]:
+def _key(db: CorpusReader, version: int | None, *parts: object) -> tuple[object, ...]:
     return (str(db.uri), int(db.version()) if version is None else version, *parts)
 
 
 _scan = scan
 
 
-def token_frame(db: Any, version: int | None = None) -> TokenFrame:
+def token_frame(db: CorpusReader, version: int | None = None) -> TokenFrame:
     """The per-row id columns of ``db.tokens``, cached per database version.
 
     ``version`` is ``db.version()`` when the caller has read it already (reading it
@@ -209,7 +209,7 @@ def token_frame(db: Any, version: int | None = None) -> TokenFrame:
     return _frames.get(_key(db, version, "frame"), load)
 
 
-def derived_matrix(db: Any, frame: TokenFrame, column: str, embedder: Embedder | None) -> ColumnMatrix:
+def derived_matrix(db: CorpusReader, frame: TokenFrame, column: str, embedder: Embedder | None) -> ColumnMatrix:
     """``hs0``'s searchable rows computed from the stored token ids, in stored precision: the
     sentences holding a searchable row are embedded whole (in chunks of :data:`DERIVE_ROWS`
     rows cut at sentence starts), normalised and quantised as ``store/rows.py`` does."""
@@ -249,7 +249,9 @@ def derived_matrix(db: Any, frame: TokenFrame, column: str, embedder: Embedder |
     return ColumnMatrix(codes, scale, keep.astype(np.int64))
 
 
-def column_matrix(db: Any, column: str, version: int | None = None, embedder: Embedder | None = None) -> ColumnMatrix:
+def column_matrix(
+    db: CorpusReader, column: str, version: int | None = None, embedder: Embedder | None = None
+) -> ColumnMatrix:
     """A vector column's searchable rows in stored precision, cached per version (``hs0`` of
     a schema-3 index derived with ``embedder``: :func:`derived_matrix`)."""
 
@@ -286,7 +288,9 @@ def column_matrix(db: Any, column: str, version: int | None = None, embedder: Em
     return matrix
 
 
-def ivf_matrix(db: Any, column: str, version: int | None = None, embedder: Embedder | None = None) -> IvfMatrix:
+def ivf_matrix(
+    db: CorpusReader, column: str, version: int | None = None, embedder: Embedder | None = None
+) -> IvfMatrix:
     """The in-memory IVF of an int8 column (search/ivf.py), built once per version and kept in
     the column-matrix cache (its permuted codes are a second copy of the column's)."""
 
@@ -300,7 +304,7 @@ def ivf_matrix(db: Any, column: str, version: int | None = None, embedder: Embed
     return ivf
 
 
-def vector_index_type(db: Any, column: str, version: int | None = None) -> str | None:
+def vector_index_type(db: CorpusReader, column: str, version: int | None = None) -> str | None:
     """The ANN index type on ``column`` (e.g. ``IvfPq``, ``IvfHnswSq``), None if it has none."""
 
     def load() -> dict[str, str]:
@@ -329,7 +333,7 @@ def exact_top_k(matrix: ColumnMatrix, vector: np.ndarray, k: int) -> Hits:
 
 
 def ann_top_k(
-    db: Any, query: QueryVector, k: int, config: SearchConfig, index_type: str, version: int | None = None
+    db: CorpusReader, query: QueryVector, k: int, config: SearchConfig, index_type: str, version: int | None = None
 ) -> Hits:
     """Top-k through the column's LanceDB index, similarities recomputed from the rows."""
     frame = token_frame(db, version)
@@ -360,7 +364,7 @@ def ann_top_k(
 
 
 def top_k(
-    db: Any,
+    db: CorpusReader,
     query: QueryVector,
     k: int,
     *,
@@ -385,7 +389,7 @@ def top_k(
     return exact_top_k(column_matrix(db, query.column, version, embedder), query.vector, k)
 
 
-def _int8_column(db: Any, column: str) -> bool:
+def _int8_column(db: CorpusReader, column: str) -> bool:
     """Whether the column's matrix is int8 codes with scales: stored with a scale column
     (schema 2/3), or derived (``hs0`` of schema 3); float16 rows of layout 1 are not."""
     names = db.tokens.schema.names

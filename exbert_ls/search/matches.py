@@ -41,7 +41,7 @@ from exbert_ls.payloads.search import (
 from exbert_ls.search.engine import Hits, TokenFrame
 from exbert_ls.search.query import QueryVector
 from exbert_ls.store.quantize import decode_weights
-from exbert_ls.store.reader import rows_at, scan
+from exbert_ls.store.reader import CorpusReader, rows_at, scan
 
 _MATCH_COLUMNS = ["token", "start", "end", "max_att", "max_att_w"]
 _OTHER_COLUMNS = ["token", "special", "pos", "dep", "ent_type"]
@@ -193,7 +193,7 @@ def first_distinct(keys: Sequence[tuple[str, int]], limit: int) -> tuple[np.ndar
     return np.asarray(keep, dtype=np.int64), np.asarray(counts, dtype=np.int64), used - len(keep)
 
 
-def distinct_hits(db: Any, frame: TokenFrame, hits: Hits, limit: int) -> tuple[Hits, np.ndarray, int]:
+def distinct_hits(db: CorpusReader, frame: TokenFrame, hits: Hits, limit: int) -> tuple[Hits, np.ndarray, int]:
     """``hits`` with identical contexts (same sentence text and token position: a corpus that
     repeats a line) collapsed into their best-ranked hit, at most ``limit`` of them; the count
     each kept hit stands for; how many hits were collapsed."""
@@ -210,7 +210,7 @@ def distinct_hits(db: Any, frame: TokenFrame, hits: Hits, limit: int) -> tuple[H
 
 
 def build_matches(
-    db: Any,
+    db: CorpusReader,
     frame: TokenFrame,
     hits: Hits,
     query: QueryVector,

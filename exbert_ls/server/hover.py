@@ -17,6 +17,7 @@ import numpy as np
 from exbert_ls.errors import ExbertError, InputTooLongError
 from exbert_ls.inputs import max_chars
 from exbert_ls.server.state import ServerState
+from exbert_ls.store.reader import CorpusReader
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ def hover_markdown(state: ServerState, text: str, offset: int) -> tuple[str, Spa
     return markdown, Span(sentence.start + word.start, sentence.start + word.end)
 
 
-def _tooltip(state: ServerState, db: Any, sentence_text: str, word: Span) -> str | None:
+def _tooltip(state: ServerState, db: CorpusReader, sentence_text: str, word: Span) -> str | None:
     try:
         acts = state.hover_run(sentence_text, contexts=db is not None)
     except InputTooLongError as exc:
@@ -163,7 +164,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _head_descriptions(db: Any) -> dict[tuple[int, int], str]:
+def _head_descriptions(db: CorpusReader) -> dict[tuple[int, int], str]:
     if db is None:
         return {}
     try:
@@ -176,7 +177,7 @@ def _head_descriptions(db: Any) -> dict[tuple[int, int], str]:
     return {(h.layer, h.head): h.description for h in summary.heads}
 
 
-def _neighbour_line(state: ServerState, db: Any, runner: Any, acts: Any, token: int) -> str | None:
+def _neighbour_line(state: ServerState, db: CorpusReader, runner: Any, acts: Any, token: int) -> str | None:
     """``"L3 neighbours: 82 % NOUN, 61 % dobj"`` from a k-nearest search at the default layer."""
     from exbert_ls.search import search
 

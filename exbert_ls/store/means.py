@@ -13,7 +13,6 @@ layer at a time (one column in memory at once), and cached per (database, versio
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -21,7 +20,7 @@ import pyarrow as pa
 from exbert_ls.errors import EmptyIndexError
 from exbert_ls.model.names import context_column
 from exbert_ls.store.quantize import dequantize, scale_column
-from exbert_ls.store.reader import live_sentence_ids, scan
+from exbert_ls.store.reader import CorpusReader, live_sentence_ids, scan
 
 _cache: dict[tuple[str, int], np.ndarray] = {}
 _lock = threading.Lock()
@@ -38,7 +37,7 @@ def context_vectors(rows: pa.Table, column: str, width: int) -> np.ndarray:
     return dequantize(codes, scale)
 
 
-def corpus_context_means(db: Any) -> np.ndarray:
+def corpus_context_means(db: CorpusReader) -> np.ndarray:
     """``[L, H, d_head]`` float32: each head's mean stored (unit) context over the corpus."""
     key = (str(db.uri), int(db.version()))
     with _lock:

@@ -9,13 +9,36 @@ atomic, so a reader sees a whole version.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pyarrow as pa
 
 from exbert_ls.errors import DatabaseDamagedError
-from exbert_ls.store.schema import INDEXED
+from exbert_ls.store.schema import INDEXED, IndexMeta
+
+if TYPE_CHECKING:
+    from exbert_ls.model.runner import ModelRunner
+
+
+class CorpusReader(Protocol):
+    """What readers may use of a corpus database (:class:`~exbert_ls.store.db.CorpusDB` is
+    one): its identity, its version, and its tables, read only through this module's functions
+    (``scan``, ``rows_at``) so LanceDB's API stays in the store."""
+
+    uri: str
+    meta: IndexMeta
+
+    @property
+    def tokens(self) -> Any: ...
+    @property
+    def sentences(self) -> Any: ...
+    @property
+    def documents(self) -> Any: ...
+    @property
+    def head_stats(self) -> Any: ...
+    def version(self) -> int: ...
+    def check_runner(self, runner: ModelRunner) -> None: ...
 
 
 def scan(table: Any, columns: list[str], where: str | None = None) -> pa.Table:
@@ -30,13 +53,13 @@ def scan(table: Any, columns: list[str], where: str | None = None) -> pa.Table:
         ) from exc
 
 
-def live_documents(db: Any) -> set[tuple[str, str]]:
+def live_documents(db: CorpusReader) -> set[tuple[str, str]]:
     """``(doc, hash)`` of every live document."""
     docs = scan(db.documents, ["doc", "hash", "status"]).to_pydict()
     return {(d, h) for d, h, s in zip(docs["doc"], docs["hash"], docs["status"]) if s == INDEXED}
 
 
-def live_sentence_ids(db: Any) -> np.ndarray:
+def live_sentence_ids(db: CorpusReader) -> np.ndarray:
     """Ids of the sentences of live documents (written with the hash the document is live at)."""
     live = live_documents(db)
     sents = scan(db.sentences, ["sentence", "doc", "doc_hash"]).to_pydict()
@@ -44,7 +67,7 @@ def live_sentence_ids(db: Any) -> np.ndarray:
     return np.array(ids, dtype=np.int64)
 
 
-def live_head_stats(db: Any) -> list[str]:
+def live_head_stats(db: CorpusReader) -> list[str]:
     """The ``stats_json`` of each live document's head_stats row."""
     live = live_documents(db)
     rows = scan(db.head_stats, ["doc", "doc_hash", "stats_json"]).to_pydict()
