@@ -72,10 +72,10 @@ def forms(e: Explanation, lists: bool) -> dict[str, tuple[Callable[[], str], Cal
         return json.dumps(to_wire(payload(e)))
 
     def json_uint8() -> str:
-        return json.dumps(to_wire(payload(e, attention="uint8")))
+        return json.dumps(to_wire(payload(e, attention="uint8", sparse_above=None)))
 
     def msgpack_doc() -> str:
-        body = payload(e, attention="uint8", binary=True)
+        body = payload(e, attention="uint8", binary=True, sparse_above=None)
         envelope = {"schema": "exbert.msgpack/1", "payload_schema": body.schema}
         return json.dumps({**envelope, "data": base64.b64encode(pack(body)).decode("ascii")})
 
