@@ -30,6 +30,10 @@ def test_causal_effect_is_the_sample_scan_and_is_cached_per_fingerprint(tiny_run
     cached = effects.cached_causal_effect(runner.fingerprint())
     assert cached is not None and cached.tolist() == first.delta_loss
     assert effects.cached_causal_effect("0" * 16) is None
+    # a cache another version wrote (an extra field) is a miss and is recomputed, never an error
+    path.write_text(json.dumps({**json.loads(path.read_text()), "field_of_a_later_version": 1}))
+    assert effects.cached_causal_effect(runner.fingerprint()) is None
+    assert not effects.causal_effect(runner).cached
 
 
 def test_cli_probe_adds_the_causal_effect(tiny_model_dirs, tmp_path, monkeypatch, capsys):

@@ -15,18 +15,15 @@ probes (``<user cache>/effects/<fingerprint>-v1.json``); head summaries only rea
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from exbert_ls.model.embedded import cache_dir
+from exbert_ls.model.result_cache import read_cached, write_cached
 from exbert_ls.payloads.analysis import CausalEffect
-from exbert_ls.payloads.codec import from_wire, to_wire
 
 if TYPE_CHECKING:
     from exbert_ls.model.runner import ModelRunner
@@ -54,13 +51,10 @@ def causal_effect(runner: ModelRunner, *, use_cache: bool = True) -> CausalEffec
 
     fingerprint = runner.fingerprint()
     path = _cache_path(fingerprint)
-    if use_cache and path.exists():
-        try:
-            result = from_wire(json.loads(path.read_text()), CausalEffect)
-            result.model, result.cached, result.seconds, result.forwards = runner.info.name, True, 0.0, 0
-            return result
-        except (ValueError, KeyError, TypeError) as exc:  # a damaged cache is recomputed
-            log.warning("ignoring unreadable causal-effect cache %s: %s", path, exc)
+    cached = read_cached(path, CausalEffect) if use_cache else None
+    if cached is not None:
+        cached.model, cached.cached, cached.seconds, cached.forwards = runner.info.name, True, 0.0, 0
+        return cached
     scan = ablation_scan(runner, SAMPLE, mode="zero")
     result = CausalEffect(
         model=runner.info.name,
@@ -73,30 +67,14 @@ def causal_effect(runner: ModelRunner, *, use_cache: bool = True) -> CausalEffec
         forwards=scan.forwards,
     )
     if use_cache:
-        _write(path, result)
+        write_cached(path, result)
     return result
-
-
-def _write(path: Path, result: CausalEffect) -> None:
-    """Atomic write: a killed run leaves no half file (and no cache is not an error)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".effect-")
-        with os.fdopen(fd, "w") as f:
-            json.dump(to_wire(result), f)
-        os.replace(tmp, path)
-    except OSError as exc:
-        log.warning("cannot cache causal effects at %s: %s", path, exc)
 
 
 def cached_causal_effect(fingerprint: str) -> np.ndarray | None:
     """``[L, H]`` Δloss of the weights ``fingerprint`` if ``exbert probe`` cached it (never
     computes: head summaries and hovers must not run a scan)."""
-    path = _cache_path(fingerprint) if fingerprint else None
-    if path is None or not path.exists():
-        return None
-    try:
-        result = from_wire(json.loads(path.read_text()), CausalEffect)
-    except (ValueError, KeyError, TypeError):
+    result = read_cached(_cache_path(fingerprint), CausalEffect) if fingerprint else None
+    if result is None:
         return None
     return np.asarray(result.delta_loss, dtype=np.float64)

@@ -13,20 +13,16 @@ sequence as they would wrap a text ([CLS] ... [SEP], a BOS, or nothing).
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from cattrs.errors import BaseValidationError
 
 from exbert_ls.model.embedded import cache_dir
+from exbert_ls.model.result_cache import read_cached, write_cached
 from exbert_ls.payloads.analysis import ProbeHead, ProbeResult
-from exbert_ls.payloads.codec import from_wire, to_wire
 
 if TYPE_CHECKING:
     import torch
@@ -102,11 +98,6 @@ def _role(scores: dict[str, float]) -> str:
     return next((name for name, cut in THRESHOLDS.items() if scores[name] >= cut), "none")
 
 
-_UNREADABLE = (ValueError, KeyError, TypeError, BaseValidationError)
-"""What reading a cached probe result can raise: bad JSON, or a file another exbert-ls version
-wrote (cattrs refuses extra or missing fields). Either way it is a cache miss, never an error."""
-
-
 def _cache_path(fingerprint: str) -> Path:
     return cache_dir() / "probes" / f"{fingerprint}-v{VERSION}.json"
 
@@ -115,13 +106,10 @@ def probe(runner: ModelRunner, *, use_cache: bool = True) -> ProbeResult:
     """Every head's probe scores, from the on-disk cache when this model's weights were seen."""
     fingerprint = runner.fingerprint()
     path = _cache_path(fingerprint)
-    if use_cache and path.exists():
-        try:
-            result = from_wire(json.loads(path.read_text()), ProbeResult)
-            result.model, result.cached, result.seconds = runner.info.name, True, 0.0
-            return result
-        except _UNREADABLE as exc:  # a damaged cache, or one of another version, is recomputed
-            log.warning("ignoring unreadable probe cache %s: %s", path, exc)
+    cached = read_cached(path, ProbeResult) if use_cache else None
+    if cached is not None:
+        cached.model, cached.cached, cached.seconds = runner.info.name, True, 0.0
+        return cached
     started = time.perf_counter()
     ids, offset = repeated_sequences(runner)
     scores = probe_scores(attention_on(runner, ids), offset, LENGTH)
@@ -141,31 +129,15 @@ def probe(runner: ModelRunner, *, use_cache: bool = True) -> ProbeResult:
         seconds=round(time.perf_counter() - started, 3),
     )
     if use_cache:
-        _write(path, result)
+        write_cached(path, result)
     return result
-
-
-def _write(path: Path, result: ProbeResult) -> None:
-    """Atomic write: a killed run leaves no half file (and no cache is not an error)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".probe-")
-        with os.fdopen(fd, "w") as f:
-            json.dump(to_wire(result), f)
-        os.replace(tmp, path)
-    except OSError as exc:
-        log.warning("cannot cache probes at %s: %s", path, exc)
 
 
 def cached_induction(fingerprint: str) -> np.ndarray | None:
     """``[L, H]`` induction scores of the weights ``fingerprint`` if ``exbert probe`` cached
     them (never computes: head summaries must not load a model)."""
-    path = _cache_path(fingerprint) if fingerprint else None
-    if path is None or not path.exists():
-        return None
-    try:
-        result = from_wire(json.loads(path.read_text()), ProbeResult)
-    except _UNREADABLE:
+    result = read_cached(_cache_path(fingerprint), ProbeResult) if fingerprint else None
+    if result is None:
         return None
     layers = max(h.layer for h in result.heads)
     scores = np.zeros((layers, len(result.heads) // layers))
