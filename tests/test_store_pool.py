@@ -30,13 +30,13 @@ def test_repeated_sentences_are_run_once_and_stored_for_every_copy(
     (corpus / "a.txt").write_text(f"{line}\n\nDorothy went home.\n\n{line}\n\n{line}\n", encoding="utf-8")
     (corpus / "b.txt").write_text(f"{line}\n", encoding="utf-8")
     seen: list[str] = []
-    real = bert.run_batch
+    real = bert.run_batches
 
-    def run_batch(texts, **kwargs):  # type: ignore[no-untyped-def]
+    def run_batches(texts, **kwargs):  # type: ignore[no-untyped-def]
         seen.extend(texts)
         yield from real(texts, **kwargs)
 
-    monkeypatch.setattr(bert, "run_batch", run_batch)
+    monkeypatch.setattr(bert, "run_batches", run_batches)
     report = index_paths([corpus], str(tmp_path / "db"), bert, annotator=annotator)
     assert sorted(seen) == sorted([line, "Dorothy went home."])  # 5 sentences, 2 forwards
     assert report.sentences == 5

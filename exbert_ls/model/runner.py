@@ -279,6 +279,22 @@ class ModelRunner:
         ``max_tokens``: a batch also stops before its padded size (sentences x longest) passes
         this, so short sentences run in full batches and long ones in small ones (attention is
         [L, H, T, T] per sentence). ``lengths``: :meth:`count_tokens` of ``texts``, if known."""
+        for batch in self.run_batches(
+            texts, batch_size=batch_size, contexts=contexts, max_tokens=max_tokens, lengths=lengths
+        ):
+            yield from batch
+
+    def run_batches(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 32,
+        contexts: bool = True,
+        max_tokens: int | None = None,
+        lengths: Sequence[int] | None = None,
+    ) -> Iterator[list[tuple[int, Activations]]]:
+        """:meth:`run_batch`, one list per forward pass: callers that post-process a batch's
+        rows together (the indexer quantises them in one product) see where batches end."""
         if not texts:
             return
         lengths = list(lengths) if lengths is not None else self.count_tokens(texts)
@@ -288,8 +304,7 @@ class ModelRunner:
             batch_texts = [texts[i] for i in chunk]
             encoded = self._encode(batch_texts)
             tensors = self._forward(encoded, contexts=contexts, logits=False)
-            for row, index in enumerate(chunk):
-                yield index, self._unpack(texts[index], encoded, tensors, row)
+            yield [(index, self._unpack(texts[index], encoded, tensors, row)) for row, index in enumerate(chunk)]
 
     def embed(self, ids: np.ndarray, positions: np.ndarray, *, batch_tokens: int = 1 << 15) -> np.ndarray:
         """``[N, D]`` float32 hidden state 0 of stored tokens: the embedding output, which is

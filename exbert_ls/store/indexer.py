@@ -33,6 +33,7 @@ from exbert_ls.errors import InvalidInputError, UnreadableInputError, Unsupporte
 from exbert_ls.model.activations import Activations
 from exbert_ls.model.runner import ModelRunner
 from exbert_ls.store.ann import refresh_vector_indexes
+from exbert_ls.store.blas import single_threaded_blas
 from exbert_ls.store.conllu import conllu_sentences
 from exbert_ls.store.db import CorpusDB, DocState
 from exbert_ls.store.lock import writer_lock
@@ -131,7 +132,8 @@ def _index_locked(
     gone = sorted(doc for doc in known if found.covers(doc) and doc not in current)
     db.drop_documents(gone)
     run.report.removed = [doc for doc in gone if known[doc].status == INDEXED]
-    run.index(found.sources, known)
+    with single_threaded_blas():
+        run.index(found.sources, known)
     if not run.report.cancelled:
         run.report.ann, run.report.ann_seconds = refresh_vector_indexes(db.tokens, db.meta.num_layers, config.ann)
     run.report.seconds = time.perf_counter() - began
@@ -278,16 +280,18 @@ class _Run:
         # a batch holds up to batch_size sentences and ~BATCH_TOKENS padded tokens: attention is
         # [L, H, T, T] per sentence (32 windows of 512 tokens held ~6 GB with MiniLM), yet short
         # sentences still run in full batches
-        batches = self.runner.run_batch(
+        batches = self.runner.run_batches(
             distinct.texts, batch_size=self.config.batch_size, contexts=True, max_tokens=BATCH_TOKENS
         )
-        for index, acts in batches:
+        for batch in batches:
             if self.cancel.is_set():
                 # Stop within one batch: no document of this pool is complete, so none is marked;
                 # the caller drops them (and the rows already buffered for them).
                 ends = []
                 break
-            self._add_copies(acts, [work[i] for i in distinct.copies[index]])
+            for index, acts in batch:
+                self._add_copies(acts, [work[i] for i in distinct.copies[index]])
+            self.buffer.seal()
             if self.buffer.tokens >= self.config.flush_tokens:
                 # Bounded memory: one giant sentence makes hundreds of windows, so a pool can hold
                 # millions of token rows. Flushing mid-pool is safe: it marks only documents that

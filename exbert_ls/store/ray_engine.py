@@ -38,6 +38,7 @@ import pyarrow as pa
 from exbert_ls.annotate.words import SpacyAnnotator
 from exbert_ls.errors import ExbertError, IndexMismatchError, InvalidInputError
 from exbert_ls.model.runner import ModelRunner
+from exbert_ls.store.blas import single_threaded_blas
 from exbert_ls.store.conllu import conllu_sentences
 from exbert_ls.store.db import DocState
 from exbert_ls.store.indexer import BATCH_TOKENS, POOL_CHARS, ProgressCallback, _Doc, _index_locked, _Run
@@ -183,20 +184,26 @@ class _ModelWorker:
     def run(self, work: list[tuple[SentenceKey, Sentence]], lengths: list[int], batch_size: int) -> _PoolResult:
         """The local engine's ``_run_pool`` model part: identical texts once, the same batches,
         the same alignment and row code; items in the order the local engine adds them."""
+        with single_threaded_blas():
+            return self._run(work, lengths, batch_size)
+
+    def _run(self, work: list[tuple[SentenceKey, Sentence]], lengths: list[int], batch_size: int) -> _PoolResult:
         buffer = RowBuffer(self.meta)
         items: list[tuple[int, HeadStats | None, int, str]] = []
         distinct = distinct_texts(work, lengths)
-        for index, acts in self.runner.run_batch(
+        for batch in self.runner.run_batches(
             distinct.texts, batch_size=batch_size, contexts=True, max_tokens=BATCH_TOKENS
         ):
-            indices = distinct.copies[index]
-            results = copy_results(acts, [work[i] for i in indices])
-            for at, (key, sentence, result) in zip(indices, results, strict=True):
-                if isinstance(result, InvalidInputError):
-                    items.append((at, None, 0, str(result)))
-                    continue
-                buffer.add(key, sentence, acts, result[0])
-                items.append((at, result[1], len(acts.tokens), ""))
+            for index, acts in batch:
+                indices = distinct.copies[index]
+                results = copy_results(acts, [work[i] for i in indices])
+                for at, (key, sentence, result) in zip(indices, results, strict=True):
+                    if isinstance(result, InvalidInputError):
+                        items.append((at, None, 0, str(result)))
+                        continue
+                    buffer.add(key, sentence, acts, result[0])
+                    items.append((at, result[1], len(acts.tokens), ""))
+            buffer.seal()  # where the local run seals: the same rows bit for bit
         tokens, sentences = buffer.take() if len(buffer) else (None, None)
         return _PoolResult(tokens, sentences, items)
 

@@ -20,21 +20,21 @@ def test_cancel_in_the_middle_of_a_pool_stops_there_and_rerun_equals_clean(
     uri = str(tmp_path / "db")
     bert = tiny_runners["bert"]
     cancel = threading.Event()
-    real = bert.run_batch
+    real = bert.run_batches
     yielded: list[int] = []
 
-    def run_batch(texts, **kwargs):  # type: ignore[no-untyped-def]
-        for item in real(texts, **kwargs):
-            yielded.append(item[0])
+    def run_batches(texts, **kwargs):  # type: ignore[no-untyped-def]
+        for batch in real(texts, **kwargs):
+            yielded.append(len(batch))
             if len(yielded) == 3:  # mid-pool: the pool holds every document's sentences
                 cancel.set()
-            yield item
+            yield batch
 
-    monkeypatch.setattr(bert, "run_batch", run_batch)
+    monkeypatch.setattr(bert, "run_batches", run_batches)
     config = IndexConfig(pool_sentences=10_000, batch_size=2, flush_tokens=10)
     report = index_paths([corpus], uri, bert, annotator=annotator, cancel=cancel, config=config)
     assert report.cancelled and report.indexed == []
-    assert len(yielded) == 3  # the batch loop stopped at the row it was cancelled on, not the pool end
+    assert len(yielded) == 3  # the batch loop stopped at the batch it was cancelled on, not the pool end
     assert verify(CorpusDB.open(uri)) == []
     monkeypatch.undo()
     index_paths([corpus], uri, bert, annotator=annotator)
@@ -52,24 +52,24 @@ def test_cancel_with_no_document_complete_writes_no_rows_only_to_drop_them(
     write_corpus(corpus, docs=2, per_doc=6)
     bert = tiny_runners["bert"]
     cancel = threading.Event()
-    real, real_take = bert.run_batch, RowBuffer.take
+    real, real_take = bert.run_batches, RowBuffer.take
     taken: list[int] = []
 
-    def run_batch(texts, **kwargs):  # type: ignore[no-untyped-def]
-        for n, item in enumerate(real(texts, **kwargs)):
-            if n == 3:
+    def run_batches(texts, **kwargs):  # type: ignore[no-untyped-def]
+        for n, batch in enumerate(real(texts, **kwargs)):
+            if n == 2:
                 cancel.set()
-            yield item
+            yield batch
 
     def take(self):  # type: ignore[no-untyped-def]
         taken.append(len(self))
         return real_take(self)
 
-    monkeypatch.setattr(bert, "run_batch", run_batch)
+    monkeypatch.setattr(bert, "run_batches", run_batches)
     monkeypatch.setattr(RowBuffer, "take", take)
     config = IndexConfig(pool_sentences=10_000, batch_size=2, flush_tokens=10**6)
     report = index_paths([corpus], str(tmp_path / "db"), bert, annotator=annotator, cancel=cancel, config=config)
     assert report.cancelled and report.indexed == []
-    assert taken == []  # three sentences were buffered, none appended
+    assert taken == []  # two batches (four sentences) were buffered, none appended
     db = CorpusDB.open(str(tmp_path / "db"))
     assert db.tokens.count_rows() == 0 and verify(db) == []
