@@ -21,10 +21,10 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
 
@@ -33,8 +33,15 @@ from exbert_ls.errors import InvalidInputError, UnreadableInputError, Unsupporte
 from exbert_ls.model.activations import Activations
 from exbert_ls.model.runner import ModelRunner
 from exbert_ls.store.ann import refresh_vector_indexes
+from exbert_ls.store.annotate_worker import (
+    DocEnd,
+    DocFailed,
+    Event,
+    annotated_in_child,
+    child_processes_available,
+    document_events,
+)
 from exbert_ls.store.blas import single_threaded_blas
-from exbert_ls.store.conllu import conllu_sentences
 from exbert_ls.store.db import CorpusDB, DocState
 from exbert_ls.store.lock import writer_lock
 from exbert_ls.store.pool import copy_results, distinct_texts, windowed_work
@@ -43,8 +50,8 @@ from exbert_ls.store.repair import require_readable
 from exbert_ls.store.report import IndexConfig, IndexProgress, IndexReport
 from exbert_ls.store.rows import RowBuffer, SentenceKey
 from exbert_ls.store.schema import DAMAGED, GOLD, INDEXED, PENDING, SKIPPED, head_stats_schema
-from exbert_ls.store.segment import Sentence, blank_line_pieces, spacy_sentences, stream_chunks
-from exbert_ls.store.sources import Source, iter_text, scan_source, walk
+from exbert_ls.store.segment import Sentence
+from exbert_ls.store.sources import Source, scan_source, walk
 from exbert_ls.store.verify import row_counts
 from exbert_ls.summarize.heads import HeadStats
 
@@ -57,6 +64,9 @@ BATCH_TOKENS = 2048
 POOL_CHARS = 100_000
 """A pool runs once it holds this many characters, whatever its sentence count: progress moves
 and memory stays bounded on inputs made of a few enormous sentences."""
+CHILD_MIN_CHARS = 50_000
+"""By default spaCy runs in a child process from this much text a group (below it the fork and
+the pickling cost about what the overlap gains)."""
 
 
 @dataclass(frozen=True)
@@ -66,11 +76,6 @@ class _Doc:
     source: Source
     hash: str
     chars: int
-
-
-@dataclass(frozen=True)
-class _DocEnd:
-    doc: str
 
 
 def index_paths(
@@ -226,15 +231,17 @@ class _Run:
         return docs
 
     def _process(self, docs: list[_Doc]) -> None:
-        events = self._sentences(docs)
-        stream = prefetch(events, size=4 * self.config.batch_size) if self.config.overlap else events
+        stream = self._events(docs)
         pooled = 0
         try:
             for event in stream:
                 if self.cancel.is_set():  # spaCy may take seconds per chunk: check per sentence
                     return
-                if isinstance(event, _DocEnd):
+                if isinstance(event, DocEnd):
                     self.pool_ends.append(event.doc)
+                    continue
+                if isinstance(event, DocFailed):
+                    self.failed[event.doc] = event.reason
                     continue
                 self.pool.append(event)
                 pooled += len(event[2].text)
@@ -250,24 +257,25 @@ class _Run:
             if close is not None:
                 close()
 
-    def _sentences(self, docs: list[_Doc]) -> Iterator[tuple[str, str, Sentence] | _DocEnd]:
-        """Annotated sentences of each document in order, then its end marker. The text is
-        streamed from the file block by block (memory bounded whatever its size)."""
-        for d in docs:
-            blocks = iter_text(d.source)
-            if d.source.kind == "conllu":
-                sentences: Iterator[Sentence] = (
-                    sentence for piece in blank_line_pieces(blocks) for sentence in conllu_sentences(piece)
-                )
-            else:
-                assert self.annotator is not None
-                sentences = spacy_sentences(self.annotator.nlp, stream_chunks(blocks, self.config.chunk_chars))
-            try:
-                for sentence in sentences:
-                    yield d.source.doc, d.hash, sentence
-            except UnreadableInputError as exc:  # vanished or unreadable since it was scanned
-                self.failed[d.source.doc] = str(exc)
-            yield _DocEnd(d.source.doc)
+    def _events(self, docs: list[_Doc]) -> Iterable[Event]:
+        """The documents' annotated sentences: in a child process when asked for (or, by
+        default, when there is enough text to gain from one), else here or in a thread."""
+        pairs = [(d.source, d.hash) for d in docs]
+        annotator = self.annotator
+
+        def nlp() -> Any:
+            assert annotator is not None
+            return annotator.nlp
+
+        text_chars = sum(d.chars for d in docs if d.source.kind == "text")
+        child = self.config.spacy_process
+        if child is None:
+            child = text_chars >= CHILD_MIN_CHARS
+        if child and text_chars and child_processes_available():
+            nlp()  # loaded here, before the fork, so the child shares it
+            return annotated_in_child(pairs, nlp, self.config.chunk_chars)
+        events = document_events(pairs, nlp, self.config.chunk_chars)
+        return prefetch(events, size=4 * self.config.batch_size) if self.config.overlap else events
 
     # --------------------------------------------------------------- the model
 

@@ -35,6 +35,10 @@ class IndexConfig:
     overlap:
         Annotate (spaCy) in a background thread while the model runs. Off by default: on 2
         cores torch already keeps both busy and the thread gained nothing (benchmarks.md).
+    spacy_process:
+        Annotate in a forked child process, ahead of the model (``None``: when a group of
+        documents holds at least ``indexer.CHILD_MIN_CHARS`` characters of text, on platforms
+        that fork). Takes precedence over ``overlap``.
     """
 
     ann: AnnMode = "auto"
@@ -45,6 +49,7 @@ class IndexConfig:
     chunk_chars: int = 20_000
     max_file_bytes: int = 32 * 2**20
     overlap: bool = False
+    spacy_process: bool | None = None
 
 
 @dataclass(frozen=True)
