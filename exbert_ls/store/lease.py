@@ -229,7 +229,15 @@ class Lease:
         if self._lost is not None:
             return
         try:
-            self._put(_record(self.ttl, self.token, self.started))
+            try:
+                self._put(_record(self.ttl, self.token, self.started))
+            except PreconditionError:
+                found = read_lease(self.store, self.uri)
+                if found is None or found[0].get("token") != self.token or found[1] is None:
+                    raise
+                # our own earlier put landed although its answer was lost (a timeout): adopt it
+                self._etag = found[1]
+                self._put(_record(self.ttl, self.token, self.started))
         except PreconditionError:
             self._lose("another writer rewrote it")
         except Exception as exc:  # a network blip: keep trying while enough of the lease is left
@@ -287,7 +295,7 @@ class Busy:
     """A lease another writer holds, as one contender saw it."""
 
     record: dict[str, Any]
-    modified: datetime | None
+    modified: datetime
     left: float
     """Seconds of watching it unchanged still needed before it may be taken over."""
     renewed: bool
@@ -374,7 +382,7 @@ def take_lease(uri: str, *, wait: bool = False) -> Lease:
         got = taker.attempt()
         if isinstance(got, Lease):
             return got
-        if not wait and (got.renewed or got.modified is None or not looks_expired(got.record, got.modified, ttl)):
+        if not wait and (got.renewed or not looks_expired(got.record, got.modified, ttl)):
             raise busy_error(uri, got.record)
         if not wait and not noted:
             from exbert_ls.store.lock import describe

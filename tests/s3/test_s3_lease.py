@@ -228,6 +228,21 @@ def test_a_stall_nobody_took_advantage_of_costs_nothing(s3_uri: str, s3_options)
     assert record["released"] is True
 
 
+def test_a_renewal_whose_answer_was_lost_is_adopted_not_taken_for_a_takeover(s3_uri: str, s3_options) -> None:
+    held = lease.take_lease(s3_uri)
+    held._stop.set()
+    held._thread.join()  # renewals by hand
+    # a renewal that reached the store but whose answer never came back: our ETag is now stale
+    body = lease._record(held.ttl, held.token, held.started)
+    obstore.put(held.store, lease.LEASE_NAME, body, mode={"e_tag": held._etag})
+    held._renew()  # 412, yet the lease object is still ours
+    held.check()
+    assert not held.lost
+    held.release()
+    record, _, _ = lease.read_lease(_store(s3_uri))
+    assert record["released"] is True and record["token"] == held.token
+
+
 def test_bad_ttl_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EXBERT_LEASE_TTL_S", "soon")
     with pytest.raises(Exception, match="EXBERT_LEASE_TTL_S must be a number"):
