@@ -106,16 +106,23 @@ def test_two_takers_of_one_stale_lease_exactly_one_wins(s3_uri: str, s3_options)
     assert len(inside) == 1 and len(refused) == 3, (inside, refused)
 
 
-def test_a_writer_whose_lease_was_taken_over_fails_at_release(s3_uri: str, s3_options) -> None:
+def test_a_writer_whose_lease_was_taken_over_learns_it_at_its_next_renewal(s3_uri: str, s3_options) -> None:
     got = lease.try_take(s3_uri, _store(s3_uri), 2.0)
     assert isinstance(got, lease.Lease)
     # another writer overwrites the lease (as after a stall longer than the ttl)
     _, etag, _ = lease.read_lease(_store(s3_uri))
     other = json.dumps({"pid": 1, "host": "elsewhere", "released": False, "ttl_s": 2.0}).encode()
     obstore.put(_store(s3_uri), lease.LEASE_NAME, other, mode={"e_tag": etag})
-    time.sleep(1.0)  # a renewal runs and finds the ETag changed
+    deadline = time.monotonic() + 30  # generous: a renewal runs every 0.67 s
+    while not got.lost and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert got.lost  # found by the renewal thread, with no write or check() asking
+    with pytest.raises(lease.LeaseLostError, match="lost the writer lease of .* to pid 1 on elsewhere"):
+        got.check()
     with pytest.raises(WriterBusyError, match="pid 1 on elsewhere"):
         got.release()
+    record, _, _ = lease.read_lease(_store(s3_uri))
+    assert record["pid"] == 1  # release did not touch the new holder's lease
 
 
 def _skew_clock(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
