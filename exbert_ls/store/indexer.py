@@ -43,7 +43,7 @@ from exbert_ls.store.annotate_worker import (
 )
 from exbert_ls.store.blas import single_threaded_blas
 from exbert_ls.store.db import CorpusDB, DocState
-from exbert_ls.store.lock import writer_lock
+from exbert_ls.store.lock import guard_cancel, guard_writes, writer_lock
 from exbert_ls.store.pool import copy_results, distinct_texts, windowed_work
 from exbert_ls.store.prefetch import prefetch
 from exbert_ls.store.repair import require_readable
@@ -99,12 +99,15 @@ def index_paths(
     another writer holds the database (``wait``: wait for it instead). ``engine="ray"`` runs
     annotation and the model on a Ray cluster (``ray``: where; docs/cluster.md), same rows.
     """
-    with writer_lock(uri, wait=wait):  # the driver holds it: Ray workers never write
+    with writer_lock(uri, wait=wait) as hold:  # the driver holds it: Ray workers never write
+        # a lost lease (object stores) raises at the run's next cancel check and before any write
+        cancel = guard_cancel(cancel, hold)
         if engine == "ray":
             from exbert_ls.store.ray_engine import index_with_ray  # Ray loads only when asked for
 
             return index_with_ray(paths, uri, runner, annotator, progress, cancel, config, ray)
-        return _index_locked(paths, uri, runner, annotator, progress, cancel, config)
+        make_run = guard_writes(_Run, hold)
+        return _index_locked(paths, uri, runner, annotator, progress, cancel, config, make_run=make_run)
 
 
 def _index_locked(
