@@ -43,7 +43,7 @@ from exbert_ls.store.annotate_worker import (
 )
 from exbert_ls.store.blas import single_threaded_blas
 from exbert_ls.store.db import CorpusDB, DocState
-from exbert_ls.store.lock import guard_cancel, guard_writes, writer_lock
+from exbert_ls.store.lock import WriterHold, guard_cancel, guard_db, writer_lock
 from exbert_ls.store.pool import copy_results, distinct_texts, windowed_work
 from exbert_ls.store.prefetch import prefetch
 from exbert_ls.store.repair import require_readable
@@ -105,9 +105,8 @@ def index_paths(
         if engine == "ray":
             from exbert_ls.store.ray_engine import index_with_ray  # Ray loads only when asked for
 
-            return index_with_ray(paths, uri, runner, annotator, progress, cancel, config, ray)
-        make_run = guard_writes(_Run, hold)
-        return _index_locked(paths, uri, runner, annotator, progress, cancel, config, make_run=make_run)
+            return index_with_ray(paths, uri, runner, annotator, progress, cancel, config, ray, hold)
+        return _index_locked(paths, uri, runner, annotator, progress, cancel, config, hold)
 
 
 def _index_locked(
@@ -118,11 +117,12 @@ def _index_locked(
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
     config: IndexConfig | None,
+    hold: WriterHold | None = None,
     *,
     make_run: Callable[..., _Run] | None = None,
 ) -> IndexReport:
     """:func:`index_paths` with the writer lock held: recovering ``pending`` documents is safe,
-    their writer is dead."""
+    their writer is dead. Every table write (recovery, rows, marks, ANN) first checks ``hold``."""
     config = config or IndexConfig()
     began = time.perf_counter()
     found = walk(paths)
@@ -131,6 +131,8 @@ def _index_locked(
         annotator = SpacyAnnotator()
     labels = ([GOLD] if "conllu" in kinds else []) + ([annotator.version] if "text" in kinds and annotator else [])
     db = CorpusDB.create_or_open(uri, runner, "+".join(labels) or GOLD)
+    if hold is not None:
+        db = guard_db(db, hold)
     require_readable(db)
     run = (make_run or _Run)(db, runner, annotator, config, progress, cancel or threading.Event(), began)
     run.report.skipped.extend((s.doc, s.reason) for s in found.skipped)

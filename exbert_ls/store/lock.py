@@ -10,7 +10,7 @@ Object stores (``s3://``, ``gs://``, ``az://``...) have no OS lock: there the wr
 lease object in the bucket, taken and renewed with conditional puts (store/lease.py), refused
 with the same WriterBusyError. A lease can be lost while held (the writer froze past its ttl
 and another took over), so :func:`writer_lock` yields a :class:`WriterHold` whose ``check()``
-raises once this writer may no longer write; :func:`guard_cancel` and :func:`guard_writes`
+raises once this writer may no longer write; :func:`guard_cancel` and :func:`guard_db`
 put that check in front of an index run's cancellation checks and of every table write.
 """
 
@@ -24,7 +24,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -179,17 +179,13 @@ class _GuardedTable:
         return getattr(self._table, name)
 
 
-def guard_writes(make_run: Callable[..., R], hold: WriterHold) -> Callable[..., R]:
-    """``make_run(db, ...)`` given a ``db`` (same connection, tables and meta) whose every table
-    write first runs the hold's check: after a lost lease no commit starts, so nothing more is
-    written and nothing is marked indexed."""
-
-    def make(db: CorpusDB, *rest: Any) -> R:
-        guarded = _guarded_db_class().__new__(_guarded_db_class())
-        guarded.__dict__.update(db.__dict__, _hold=hold)  # same connection and table cache
-        return make_run(guarded, *rest)
-
-    return make
+def guard_db(db: CorpusDB, hold: WriterHold) -> CorpusDB:
+    """``db`` (same connection, tables and meta) with every table write running the hold's
+    check first: after a lost lease no commit starts, so nothing more is written and nothing
+    is marked indexed."""
+    guarded = _guarded_db_class().__new__(_guarded_db_class())
+    guarded.__dict__.update(db.__dict__, _hold=hold)  # same connection and table cache
+    return guarded
 
 
 @functools.cache

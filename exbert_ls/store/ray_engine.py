@@ -42,6 +42,7 @@ from exbert_ls.store.blas import single_threaded_blas
 from exbert_ls.store.conllu import conllu_sentences
 from exbert_ls.store.db import DocState
 from exbert_ls.store.indexer import BATCH_TOKENS, POOL_CHARS, ProgressCallback, _Doc, _index_locked, _Run
+from exbert_ls.store.lock import WriterHold
 from exbert_ls.store.pool import copy_results, distinct_texts, windowed_work
 from exbert_ls.store.report import IndexConfig, IndexReport
 from exbert_ls.store.rows import RowBuffer, SentenceKey
@@ -93,6 +94,7 @@ def index_with_ray(
     cancel: threading.Event | None,
     config: IndexConfig | None,
     options: RayOptions | None,
+    hold: WriterHold | None = None,
 ) -> IndexReport:
     """:func:`~exbert_ls.store.indexer.index_paths` with the writer lock held, on Ray."""
     ray = _import_ray()
@@ -112,7 +114,7 @@ def index_with_ray(
     context.execution_options.preserve_order = True  # pools must be formed in document order
     make_run = functools.partial(_RayRun, options=options)
     try:
-        return _index_locked(paths, uri, runner, annotator, progress, cancel, config, make_run=make_run)
+        return _index_locked(paths, uri, runner, annotator, progress, cancel, config, hold, make_run=make_run)
     finally:
         if started:
             ray.shutdown()
