@@ -82,9 +82,18 @@ class annotated_in_child:
     """``for event in annotated_in_child(docs, nlp, chunk_chars)``: the events of
     :func:`document_events`, computed in a forked child; errors re-raised here.
 
-    ``close()`` (or leaving a ``with`` block) kills the child if it is still running."""
+    ``close()`` (or leaving a ``with`` block) kills the child if it is still running.
+    ``stopped``: asked while waiting for the child; once true the events end early (the run
+    was cancelled while spaCy worked on a long piece)."""
 
-    def __init__(self, docs: Sequence[tuple[Source, str]], nlp: Callable[[], Any], chunk_chars: int) -> None:
+    def __init__(
+        self,
+        docs: Sequence[tuple[Source, str]],
+        nlp: Callable[[], Any],
+        chunk_chars: int,
+        stopped: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self._stopped = stopped
         context = multiprocessing.get_context("fork")
         self._queue: Any = context.Queue(maxsize=QUEUE_MESSAGES)
         self._process = context.Process(
@@ -98,8 +107,10 @@ class annotated_in_child:
     def __iter__(self) -> Iterator[Event]:
         while True:
             try:
-                kind, payload = self._queue.get(timeout=1.0)
+                kind, payload = self._queue.get(timeout=0.2)
             except queue.Empty:
+                if self._stopped():
+                    return
                 if not self._process.is_alive():
                     raise RuntimeError(
                         f"the annotation process exited unexpectedly (exit code {self._process.exitcode})"

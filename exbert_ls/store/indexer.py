@@ -277,8 +277,10 @@ class _Run:
         if child is None:
             child = text_chars >= CHILD_MIN_CHARS
         if child and text_chars and child_processes_available():
-            nlp()  # loaded here, before the fork, so the child shares it
-            return annotated_in_child(pairs, nlp, self.config.chunk_chars)
+            # loaded here, before the fork, so the child shares it; the child is handed the
+            # pipeline itself, not the annotator, whose lock another thread may hold at the fork
+            pipeline = nlp()
+            return annotated_in_child(pairs, lambda: pipeline, self.config.chunk_chars, self.cancel.is_set)
         events = document_events(pairs, nlp, self.config.chunk_chars)
         return prefetch(events, size=4 * self.config.batch_size) if self.config.overlap else events
 
