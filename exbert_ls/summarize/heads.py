@@ -178,7 +178,9 @@ def sentence_head_stats(
         raise InvalidInputError(
             f"special mask {special.shape} and alignment {alignment.token_to_word.shape} must both be [{t}]"
         )
-    att = attention.astype(np.float64, copy=False)
+    # float32 (the model's precision) with float64 sums: a float64 copy of [L, H, T, T] and
+    # float64 logs cost more than the rest of the row code of indexing
+    att = attention.astype(np.float32, copy=False)
     stats = HeadStats.zeros(num_layers, num_heads)
     stats.sentences = 1
     _behaviour(stats, att, special, alignment, words)
@@ -197,31 +199,38 @@ def _behaviour(
     rows = att[:, :, q, :]  # [L, H, Q, T]
     punct_word = np.array([w.is_punct for w in words] + [False], dtype=bool)
     punct = punct_word[alignment.token_to_word]  # index -1 (special) hits the trailing False
-    stats.sums["entropy"] = -(rows * np.log(np.clip(rows, 1e-12, None))).sum(axis=(-1, -2))
-    stats.sums["to_special"] = rows[..., special].sum(axis=(-1, -2))
-    stats.sums["to_punct"] = rows[..., punct].sum(axis=(-1, -2))
-    stats.sums["to_first"] = rows[..., 0].sum(axis=-1)
+    f64 = np.float64
+    stats.sums["entropy"] = -(rows * np.log(np.maximum(rows, np.float32(1e-12)))).sum(axis=(-1, -2), dtype=f64)
+    stats.sums["to_special"] = rows[..., special].sum(axis=(-1, -2), dtype=f64)
+    stats.sums["to_punct"] = rows[..., punct].sum(axis=(-1, -2), dtype=f64)
+    stats.sums["to_first"] = rows[..., 0].sum(axis=-1, dtype=f64)
     rest = special.copy()
     rest[0] = False
-    stats.sums["to_special_rest"] = rows[..., rest].sum(axis=(-1, -2))
-    causal = t > 1 and not np.triu(att, 1).any()
+    stats.sums["to_special_rest"] = rows[..., rest].sum(axis=(-1, -2), dtype=f64)
+    # a decoder masks the future in every head alike: one head tells (triu of all of them copied [L, H, T, T])
+    causal = t > 1 and not np.triu(att[0, 0], 1).any()
     keys = q + 1 if causal else np.full(q.shape, t)
     stats.sums["max_entropy"] = np.full(stats.shape, float(np.log(keys).sum()))
     for name, offset in (("to_previous", -1), ("to_next", 1), ("to_self", 0)):
         k = q + offset
         ok = (k >= 0) & (k < t)
-        stats.sums[name] = att[:, :, q[ok], k[ok]].sum(axis=-1)
+        stats.sums[name] = att[:, :, q[ok], k[ok]].sum(axis=-1, dtype=f64)
 
 
 def word_attention(attention: np.ndarray, alignment: Alignment, num_words: int) -> np.ndarray:
     """``[L, H, W, W]``: attention from word i (mean over its pieces) to word j (sum over its pieces)."""
-    t = attention.shape[-1]
-    member = np.zeros((num_words, t))
+    *lead, t, _ = attention.shape
+    member = np.zeros((num_words, t), dtype=np.result_type(attention.dtype, np.float32))
     tokens = np.flatnonzero(alignment.token_to_word >= 0)
     member[alignment.token_to_word[tokens], tokens] = 1.0
     pieces = member.sum(axis=1, keepdims=True)
     mean_from = member / np.maximum(pieces, 1.0)
-    return np.asarray(mean_from @ attention @ member.T)
+    # two products over every head at once, not two per head (L x H small BLAS calls)
+    heads = int(np.prod(lead))
+    to_words = (attention.reshape(heads * t, t) @ member.T).reshape(heads, t, num_words)
+    stacked = to_words.transpose(1, 0, 2).reshape(t, heads * num_words)  # [T, heads x W]
+    out = (mean_from @ stacked).reshape(num_words, heads, num_words).transpose(1, 0, 2)
+    return np.ascontiguousarray(out).reshape(*lead, num_words, num_words)
 
 
 def most_attended_words(attention: np.ndarray, alignment: Alignment, num_words: int) -> np.ndarray:
