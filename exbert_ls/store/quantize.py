@@ -125,6 +125,16 @@ _pool: tuple[ThreadPoolExecutor, int] | None = None
 _local = threading.local()
 
 
+def _forget_pool() -> None:
+    """In a forked child the parent's helper threads do not exist: start afresh."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 def _scan_pool(workers: int) -> ThreadPoolExecutor:
     """The persistent helper threads of the scan (created on first use, replaced by a larger
     one if asked for more)."""
