@@ -178,6 +178,54 @@ def test_mean_over_heads_and_switchable_exclusions(bert_db, tiny_runners):
     assert both["max_attended_rule"]["exclude_first"] is False
 
 
+def test_agreeing_stored_argmaxes_are_the_argmax_of_the_heads_mean():
+    from exbert_ls.search.matches import agreed_max_attended
+    from exbert_ls.store.quantize import decode_weights, encode_weights
+
+    rng = np.random.default_rng(5)
+    rows, heads, keys, layers = 400, 4, 9, 2
+    logits = rng.normal(size=(rows, layers * heads, keys))
+    spike = rng.integers(0, keys, size=rows)
+    even = np.arange(0, rows, 2)
+    logits[even, :, spike[even]] += 4  # half the rows: one key stands out in every head
+    attention = np.exp(logits) / np.exp(logits).sum(axis=-1, keepdims=True)
+    max_att, weight = attention.argmax(axis=-1), attention.max(axis=-1)
+    chosen = [0, 2, 3]
+    pos, w = agreed_max_attended(max_att, decode_weights(encode_weights(weight)), 2, chosen, heads)
+    mean = attention[:, [heads + h for h in chosen]].mean(axis=1)
+    agree = pos >= 0
+    assert 0.2 < agree.mean() < 0.8  # both cases occur
+    assert np.array_equal(pos[agree], mean[agree].argmax(axis=1))
+    np.testing.assert_allclose(w[agree], mean[agree].max(axis=1), atol=0.5 / 255 + 1e-6)
+    assert np.all(max_att[~agree][:, [heads + h for h in chosen]].std(axis=1) > 0)  # they do disagree
+
+
+def test_sentences_met_before_are_not_run_again_and_answer_the_same(bert_db, tiny_runners, monkeypatch):
+    runner = tiny_runners["bert"]
+    query = runner.run(TEXTS[1], contexts=True)
+    ran: list[str] = []
+    real = runner.run_batch
+
+    def counting(texts, **kwargs):
+        ran.extend(texts)
+        return real(texts, **kwargs)
+
+    monkeypatch.setattr(runner, "run_batch", counting)
+    rule = dict(by="embedding", k=12, exact=True, exclude_special=False)  # a rule no other test uses
+    first = search(bert_db, runner, query, 2, 2, **rule)
+    assert ran  # the mean over every head needed the model
+    ran.clear()
+    again = search(bert_db, runner, query, 2, 2, **rule)
+    assert ran == [] and again == first
+    for m in again["matches"]:  # and the cached answer is the model's
+        acts = real([m["text"]], contexts=False)
+        row = next(acts)[1].attention[1, :, m["token"]["position"]].mean(axis=0)
+        row[0] = -1  # position 0 excluded, special tokens allowed
+        assert m["max_attended"]["position"] == int(row.argmax())
+    search(bert_db, runner, query, 2, 2, **{**rule, "exclude_first": False})  # another rule: run again
+    assert ran
+
+
 def test_identical_contexts_collapse_and_count_once():
     from exbert_ls.payloads.search import MatchToken, MatchWord, MaxAttended, SearchMatch
     from exbert_ls.search.matches import first_distinct, summarize_matches

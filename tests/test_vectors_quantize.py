@@ -20,6 +20,7 @@ from exbert_ls.store import CorpusDB, IndexConfig, index_paths
 from exbert_ls.store.quantize import (
     BLOCK_ROWS,
     CODE_MAX,
+    PARALLEL_MIN_ROWS,
     block_scores,
     decode_weights,
     dequantize,
@@ -27,6 +28,7 @@ from exbert_ls.store.quantize import (
     quantize,
     rotation,
     scale_column,
+    slice_scores,
 )
 from exbert_ls.store.schema import (
     DERIVED_COLUMNS,
@@ -74,6 +76,24 @@ def test_block_scores_equal_a_full_matmul_across_block_boundaries(stored):
     codes, scale = quantize(x) if stored == "int8" else (x.astype(np.float16), None)
     want = dequantize(codes, scale).astype(np.float64) @ q.astype(np.float64)
     np.testing.assert_allclose(block_scores(codes, scale, q), want, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_a_scan_split_over_threads_gives_the_one_thread_scores_bit_for_bit(monkeypatch, threads):
+    x = unit_rows(PARALLEL_MIN_ROWS + 3 * BLOCK_ROWS + 77, 24, seed=7)  # a ragged last block
+    q = unit_rows(1, 24, seed=8)[0]
+    codes, scale = quantize(x)
+    monkeypatch.setenv("EXBERT_SCAN_THREADS", "1")
+    alone = block_scores(codes, scale, q)
+    monkeypatch.setenv("EXBERT_SCAN_THREADS", str(threads))
+    split = block_scores(codes, scale, q)
+    assert np.array_equal(split, alone)
+    want = dequantize(codes, scale).astype(np.float64) @ q.astype(np.float64)
+    np.testing.assert_allclose(split, want, rtol=0, atol=1e-5)
+    # slices (an IVF's probed partitions) score as separate scans would, in slice order
+    slices = [(5000, 5001), (len(x) - 2 * BLOCK_ROWS - 3, len(x)), (0, PARALLEL_MIN_ROWS + 9)]
+    parts = np.concatenate([block_scores(codes[a:b], scale[a:b], q) for a, b in slices])
+    assert np.array_equal(slice_scores(codes, scale, q, slices), parts)
 
 
 def test_exact_top_k_breaks_ties_by_row_order_and_tracks_float32():

@@ -26,15 +26,16 @@ version), which :class:`TokenFrame` maps to and from ``(sentence, position)``.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 import numpy as np
 import pyarrow as pa
 
 from exbert_ls.errors import EmptyIndexError, IndexMismatchError, InvalidInputError
 from exbert_ls.model.vectors import normalized_hidden
-from exbert_ls.search.cache import ByteLRU
+from exbert_ls.search.cache import ByteLRU, release_freed_memory
 from exbert_ls.search.ivf import IvfMatrix, build_ivf, ivf_top_k
 from exbert_ls.search.query import QueryVector
 from exbert_ls.store.ann import ANN_MIN_ROWS
@@ -49,9 +50,11 @@ class Embedder(Protocol):
     def embed(self, ids: np.ndarray, positions: np.ndarray) -> np.ndarray: ...
 
 
-DERIVE_ROWS = 1 << 16
+_T = TypeVar("_T")
+
+DERIVE_ROWS = 1 << 14
 """Rows embedded, normalised and quantised at a time when deriving ``hs0`` (bounds the float32
-intermediate to ~100 MB for a 384-wide model, whatever the corpus size)."""
+intermediates to ~25 MB each for a 384-wide model, whatever the corpus size)."""
 
 
 @dataclass(frozen=True)
@@ -283,9 +286,20 @@ def column_matrix(
             scale = table.column(scale_column(column)).to_numpy().astype(np.float16)[keep]
         return ColumnMatrix(codes, scale, keep.astype(np.int64))
 
-    matrix = _matrices.get(_key(db, version, "matrix", column), load)
+    matrix = _matrices.get(_key(db, version, "matrix", column), _released(load))
     assert isinstance(matrix, ColumnMatrix)
     return matrix
+
+
+def _released(load: Callable[[], _T]) -> Callable[[], _T]:
+    """``load``, then the memory its transients freed handed back to the OS (search/cache.py)."""
+
+    def run() -> _T:
+        value = load()
+        release_freed_memory()
+        return value
+
+    return run
 
 
 def ivf_matrix(
@@ -299,7 +313,7 @@ def ivf_matrix(
         assert matrix.scale is not None
         return build_ivf(matrix.codes, matrix.scale, matrix.offsets)
 
-    ivf = _matrices.get(_key(db, version, "ivf", column), load)
+    ivf = _matrices.get(_key(db, version, "ivf", column), _released(load))
     assert isinstance(ivf, IvfMatrix)
     return ivf
 

@@ -9,9 +9,9 @@ lost the ANN path float16 tables had. This is the replacement, kept beside the e
   to its nearest centroid in blocks (BLAS), and the codes *permuted* so that each partition is
   one contiguous slice.
 * **Search**: the query turned once, the ``nprobe`` partitions whose centroids score highest,
-  each slice scored by :func:`exbert_ls.store.quantize.block_scores` (the exact scan's own
-  arithmetic, so a row found scores exactly what the exact scan gives it), top-k with ties to
-  the lower row offset.
+  the slices scored together by :func:`exbert_ls.store.quantize.slice_scores` (the exact scan's
+  own arithmetic and threads, so a row found scores exactly what the exact scan gives it), top-k
+  with ties to the lower row offset.
 
 ``engine.top_k`` uses it for ``exact=False`` from 300,000 searchable rows (the threshold of
 store/ann.py); recall and latency at 1 M rows: docs/benchmarks.md ("Compact vectors").
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from exbert_ls.store.quantize import block_scores, rotation
+from exbert_ls.store.quantize import rotation, slice_scores
 
 ROWS_PER_PARTITION = 4096
 """Partitions: about one per this many rows (1 M rows: 244)."""
@@ -112,7 +112,7 @@ def ivf_top_k(ivf: IvfMatrix, query: np.ndarray, k: int, nprobe: int | None = No
     near = ivf.centroids @ turned
     chosen = np.argpartition(-near, min(probes, ivf.partitions) - 1)[:probes]
     parts = [(int(ivf.bounds[p]), int(ivf.bounds[p + 1])) for p in chosen]  # probes, not rows
-    scores = np.concatenate([block_scores(ivf.codes[a:b], ivf.scale[a:b], query) for a, b in parts])
+    scores = slice_scores(ivf.codes, ivf.scale, query, parts)  # one scan of all probes, over threads
     offsets = np.concatenate([ivf.offsets[a:b] for a, b in parts])
     k = min(k, len(scores))
     if k < len(scores):

@@ -5,8 +5,11 @@ The *max-attended token* of a match, given the model (``runner``), is the argmax
 head is selected; all heads of the layer when none are), **excluding special tokens and
 position 0** (the attention sink) by default, both switchable. The index stores only each
 head's own argmax (``max_att`` / ``max_att_w``), and the argmax of a mean is not a function of
-per-head argmaxes, so the matched sentences are run again, batched (:func:`mean_max_attended`;
-50 MiniLM sentences cost one batched forward pass, see docs/benchmarks.md). Without a runner
+per-head argmaxes in general, so the matched sentences are run again, batched
+(:func:`mean_max_attended`), except where the stored argmaxes of the selected heads agree on an
+allowed key (:func:`agreed_max_attended`: then it is the mean's argmax too, and the weight is the
+stored one, within 0.002); a sentence's results are cached per runner and rule, so a search
+near an earlier one re-runs only the sentences it has not met. Without a runner
 the index columns are used: the selected head with the largest max weight (``per-head max``,
 no exclusions possible). Layer 0 (embeddings) has no attention: no max-attended token.
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import weakref
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -38,6 +42,7 @@ from exbert_ls.payloads.search import (
     SearchMatch,
     WordAnnotation,
 )
+from exbert_ls.search.cache import ByteLRU
 from exbert_ls.search.engine import Hits, TokenFrame
 from exbert_ls.search.query import QueryVector
 from exbert_ls.store.quantize import decode_weights
@@ -76,7 +81,7 @@ def _take(table: Any, frame: TokenFrame, offsets: np.ndarray, columns: list[str]
 def _sentences(table: Any, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     unique = sorted(set(ids))
     where = f"sentence IN ({', '.join(str(i) for i in unique)})"
-    rows = scan(table, ["sentence", "doc", "text", "words_json"], where).to_pylist()
+    rows = scan(table, ["sentence", "doc", "text", "words_json", "num_tokens"], where).to_pylist()
     return {int(r["sentence"]): {**r, "words": json.loads(r["words_json"])} for r in rows}
 
 
@@ -120,6 +125,55 @@ def max_attended_choice(
 FAR_OFFSET = 8
 
 
+RERUN_TOKENS = 4096
+"""Padded tokens per batch of the re-run: bounds its attention tensors (``[B, H, T, T]`` per
+layer) whatever the mix of sentence lengths."""
+
+_Rows = tuple[np.ndarray, np.ndarray, tuple[str, ...]]
+_rerun_cache: weakref.WeakKeyDictionary[Any, ByteLRU[_Rows]] = weakref.WeakKeyDictionary()
+
+
+def _runner_cache(runner: Any) -> ByteLRU[_Rows] | None:
+    """The re-run results kept for ``runner`` (they die with it); None if it takes no weak reference."""
+    try:
+        return _rerun_cache.setdefault(runner, ByteLRU(8 << 20, lambda v: v[0].nbytes + v[1].nbytes + 64 * len(v[2])))
+    except TypeError:
+        return None
+
+
+def sentence_max_attended(
+    acts: Any, layer: int, heads: Sequence[int], *, exclude_special: bool, exclude_first: bool
+) -> _Rows:
+    """``(position, weight, token texts)`` for *every* token of one sentence's activations:
+    the argmax of the heads' mean attention row under the exclusions (-1 where every key is
+    excluded). A whole sentence costs one mean and one argmax, so it is cached as a whole."""
+    rows = np.asarray(acts.attention[layer - 1, list(heads)]).mean(axis=0)  # [T, T]
+    allowed = np.ones(rows.shape[-1], dtype=bool)
+    if exclude_special:
+        allowed &= ~np.array([t.special for t in acts.tokens], dtype=bool)
+    if exclude_first:
+        allowed[0] = False
+    position = np.where(allowed, rows, -1.0).argmax(axis=1)
+    weight = rows[np.arange(len(rows)), position].astype(np.float32)
+    if not allowed.any():
+        position[:] = -1
+    return position.astype(np.int64), weight, tuple(t.text for t in acts.tokens)
+
+
+def agreed_max_attended(
+    max_att: np.ndarray, max_att_w: np.ndarray, layer: int, heads: Sequence[int], num_heads: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(position, weight)`` per row where the stored argmax of every selected head is the same
+    key (-1 elsewhere). Then that key is the argmax of the heads' mean too: each head's row is
+    largest there, so no key's mean is larger, and a tie would need an earlier key equal in every
+    head, which would have been their argmax. The weight is the mean of the stored maxima
+    (uint8 codes: within 0.002)."""
+    cols = (layer - 1) * num_heads + np.asarray(heads, dtype=np.int64)
+    chosen = max_att[:, cols]
+    agree = np.all(chosen == chosen[:, :1], axis=1)
+    return np.where(agree, chosen[:, 0], -1), max_att_w[:, cols].mean(axis=1).astype(np.float32)
+
+
 def mean_max_attended(
     runner: Any,
     texts: Sequence[str],
@@ -130,34 +184,40 @@ def mean_max_attended(
     *,
     exclude_special: bool = True,
     exclude_first: bool = True,
+    lengths: Sequence[int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(position, weight)`` per match: the argmax of the mean over ``heads`` of layer
-    ``layer`` (1-based) of the matched token's attention row, the sentences re-run in batches.
+    ``layer`` (1-based) of the matched token's attention row, the sentences not met before
+    (per runner, rule and text: an LRU of 8 MB) re-run in batches of at most
+    :data:`RERUN_TOKENS` padded tokens (``lengths``: their token counts, if known).
 
     Position -1 where the re-run does not reproduce the indexed token at that position
     (another tokenizer) or every key is excluded."""
+    cache = _runner_cache(runner)
+    rule = (layer, tuple(int(h) for h in heads), exclude_special, exclude_first)
+    found: dict[str, _Rows] = {}
     unique = sorted(set(texts))
-    rows_of: dict[str, Any] = {}
-    for i, acts in runner.run_batch(unique, contexts=False):
-        rows_of[unique[i]] = acts
+    for text in unique:
+        hit = cache.peek((rule, text)) if cache is not None else None
+        if hit is not None:
+            found[text] = hit
+    missing = [t for t in unique if t not in found]
+    if missing:
+        known = dict(zip(texts, lengths, strict=True)) if lengths is not None else None
+        counts = [known[t] for t in missing] if known is not None else None
+        for i, acts in runner.run_batch(missing, contexts=False, max_tokens=RERUN_TOKENS, lengths=counts):
+            rows = sentence_max_attended(
+                acts, layer, heads, exclude_special=exclude_special, exclude_first=exclude_first
+            )
+            found[missing[i]] = rows
+            if cache is not None:
+                cache.put((rule, missing[i]), rows)
     out_pos = np.full(len(texts), -1, dtype=np.int64)
     out_w = np.zeros(len(texts), dtype=np.float32)
-    chosen = list(heads)
-    for j, (text, p) in enumerate(zip(texts, positions, strict=True)):
-        acts = rows_of[text]
-        if not 0 <= p < len(acts.tokens) or (tokens[j] is not None and acts.tokens[p].text != tokens[j]):
-            continue
-        row = np.asarray(acts.attention[layer - 1, chosen, p]).mean(axis=0)
-        allowed = np.ones(len(row), dtype=bool)
-        if exclude_special:
-            allowed &= ~np.array([t.special for t in acts.tokens])
-        if exclude_first:
-            allowed[0] = False
-        if not allowed.any():
-            continue
-        masked = np.where(allowed, row, -1.0)
-        out_pos[j] = int(masked.argmax())
-        out_w[j] = float(row[out_pos[j]])
+    for j, (text, p) in enumerate(zip(texts, positions, strict=True)):  # matches, not vectors
+        position, weight, spelled = found[text]
+        if 0 <= p < len(spelled) and (tokens[j] is None or spelled[p] == tokens[j]):
+            out_pos[j], out_w[j] = position[p], weight[p]
     return out_pos, out_w
 
 
@@ -237,15 +297,31 @@ def build_matches(
     if query.layer >= 1 and len(offsets):
         if runner is not None:
             heads = list(query.heads) if query.heads is not None else list(range(num_heads))
-            ma_pos, ma_w = mean_max_attended(
+            # rows whose selected heads' stored argmaxes agree on a key the rule allows need no re-run
+            ma_pos, ma_w = agreed_max_attended(
+                np.asarray(own["max_att"], dtype=np.int64),
+                decode_weights(np.asarray(own["max_att_w"])),
+                query.layer,
+                heads,
+                num_heads,
+            )
+            key = frame.offsets(sentence, np.maximum(ma_pos, 0))
+            decided = (ma_pos >= 0) & (key >= 0)
+            if exclude_special:
+                decided &= ~frame.special[np.maximum(key, 0)]
+            if exclude_first:
+                decided &= ma_pos != 0
+            rerun = np.flatnonzero(~decided)
+            ma_pos[rerun], ma_w[rerun] = mean_max_attended(
                 runner,
-                [texts[int(s_)]["text"] for s_ in sentence],
-                [int(p_) for p_ in position],
-                own["token"],
+                [texts[int(sentence[j])]["text"] for j in rerun],
+                [int(position[j]) for j in rerun],
+                [own["token"][j] for j in rerun],
                 query.layer,
                 heads,
                 exclude_special=exclude_special,
                 exclude_first=exclude_first,
+                lengths=[texts[int(sentence[j])]["num_tokens"] for j in rerun],
             )
             ma_head = np.full(len(offsets), heads[0] if len(heads) == 1 else -1, dtype=np.int64)
         else:
