@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol
 
 from exbert_ls.errors import UnwritablePathError, WriterBusyError
 from exbert_ls.inputs import os_error_message
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 LOCK_NAME = ".writer.lock"
 HOLDER_NAME = ".writer.json"
 WAIT_POLL_S = 0.2
-R = TypeVar("R")
 
 
 def is_local(uri: str) -> bool:
