@@ -137,3 +137,46 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie (not yet reaped) is dead
+
+
+def test_the_child_starts_while_another_thread_reads_stdin(tmp_path: Path) -> None:
+    """The language server reads the protocol from stdin in a thread. multiprocessing's child
+    start closes stdin, which waits on the buffer lock that thread held at the fork: without the
+    at-fork detach the child hung before annotating anything (the server's index jobs never
+    reported progress)."""
+    corpus = tmp_path / "c"
+    write_corpus(corpus, docs=2)
+    script = textwrap.dedent(
+        f"""
+        import sys, threading
+        from pathlib import Path
+        from exbert_ls.annotate.words import SpacyAnnotator
+        from exbert_ls.store.annotate_worker import DocEnd, annotated_in_child
+        from exbert_ls.store.sources import Source
+        annotator = SpacyAnnotator()
+        annotator.nlp
+        reader = threading.Thread(target=sys.stdin.buffer.read, daemon=True)  # blocks: stdin stays open
+        reader.start()
+        paths = sorted(Path({str(corpus)!r}).glob("*.txt"))
+        with annotated_in_child([(Source(str(p), p, "text"), "h") for p in paths], lambda: annotator.nlp, 20000) as child:
+            ends = [e for e in child if isinstance(e, DocEnd)]
+        print(len(ends), flush=True)
+        """
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        line = _readline_within(parent, 120)
+        assert line.strip() == "2"
+    finally:
+        parent.kill()
+        parent.wait()
+
+
+def _readline_within(process: subprocess.Popen[str], seconds: float) -> str:
+    result: list[str] = []
+    reader = threading.Thread(target=lambda: result.append(process.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    reader.join(seconds)
+    assert result, f"the child produced nothing within {seconds} s (hung at its start?)"
+    return result[0]

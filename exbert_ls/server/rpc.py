@@ -105,6 +105,13 @@ class Cancellations:
         return True
 
 
+class _SnapshotItems(dict[Any, Any]):
+    """A dict whose ``items()`` is a copy, safe to iterate while another thread pops."""
+
+    def items(self) -> list[tuple[Any, Any]]:  # type: ignore[override]
+        return list(super().items())
+
+
 class AnsweredError(Exception):
     """A message that could not be read was already answered with a JSON-RPC error."""
 
@@ -119,6 +126,9 @@ class ExbertProtocol(LanguageServerProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.cancellations = Cancellations()
+        # pygls' shutdown iterates these futures on the loop while a threaded handler that
+        # finishes pops its own from a worker thread: "dictionary changed size during iteration"
+        self._request_futures = _SnapshotItems(self._request_futures)
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:

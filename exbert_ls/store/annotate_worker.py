@@ -11,6 +11,12 @@ loaded again); the child reads each file itself and sends sentences in batches t
 queue (memory bounded whatever the file). Closing it (the run ended, was cancelled or failed)
 kills the child at once, and the child dies with its parent (``PR_SET_PDEATHSIG``): the writer
 lock's file descriptor it inherited never outlives the writer.
+
+The language server reads the protocol from stdin in a thread, so at the fork that thread holds
+stdin's buffer lock; multiprocessing's child start closes ``sys.stdin`` and flushes
+``sys.stdout``, which would wait on that lock forever (or write the parent's unflushed protocol
+bytes a second time). :func:`_detach_std_streams` runs in the child right after the fork, before
+that start, and points both at ``/dev/null``.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import multiprocessing
 import os
 import queue
 import signal
+import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -102,7 +110,12 @@ class annotated_in_child:
             name="exbert-spacy",
             daemon=True,
         )
-        self._process.start()
+        with _FORKING:
+            _FORKING.active = True
+            try:
+                self._process.start()
+            finally:
+                _FORKING.active = False
 
     def __iter__(self) -> Iterator[Event]:
         while True:
@@ -162,6 +175,39 @@ def _child_main(
     finally:
         out.close()
         out.join_thread()
+
+
+class _ForkFlag:
+    """Set (under its lock, so one start at a time) while this module forks its child: the
+    at-fork hook then knows the new process is ours. The child inherits the flag set."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+
+    def __exit__(self, *_exc: object) -> None:
+        self._lock.release()
+
+
+_FORKING = _ForkFlag()
+_DETACHED: list[object] = []
+"""The parent's std streams, kept referenced in the child: their finaliser would take the
+buffer lock another parent thread held at the fork."""
+
+
+def _detach_std_streams() -> None:
+    if not _FORKING.active:
+        return
+    _DETACHED.extend((sys.stdin, sys.stdout))
+    sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - the child's stdin until it exits
+    sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_detach_std_streams)
 
 
 def _die_with_parent() -> None:
