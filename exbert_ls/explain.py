@@ -97,6 +97,8 @@ def payload(
         att = encode_array(acts.attention, attention, binary=binary)
     token_to_word = explanation.alignment.token_to_word.tolist()
     masked = set(acts.masked)
+    # vars(), not asdict(): the fields are plain values, and asdict's deep copy made these two
+    # lists ~18 ms of a 512-token payload (2 ms now)
     return ExplainResult(
         model=model_description(info),
         num_layers=info.num_layers,
@@ -105,7 +107,7 @@ def payload(
         text=acts.text,
         tokens=[
             ExplainToken(
-                **asdict(tok),
+                **vars(tok),
                 display=explanation.display[tok.index] if explanation.display else tok.text,
                 word=token_to_word[tok.index],
                 masked=tok.index in masked,
@@ -113,7 +115,7 @@ def payload(
             for tok in acts.tokens
         ],
         words=[
-            ExplainWord(**asdict(w), tokens=list(explanation.alignment.word_tokens[w.index])) for w in explanation.words
+            ExplainWord(**vars(w), tokens=list(explanation.alignment.word_tokens[w.index])) for w in explanation.words
         ],
         attention=att,
         predictions=(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from exbert_ls import sparse_attention as sparse_attention_module
 from exbert_ls.explain import explain, payload
 from exbert_ls.payloads.attention import SparseAttention
 from exbert_ls.payloads.common import EncodedArray
@@ -95,3 +96,45 @@ def test_capped_rows_keep_their_strongest_and_say_how_much() -> None:
     reached = full <= 8  # rows the cap did not bite keep the same entries, hence >= 95 %
     assert np.array_equal(counts[reached], full[reached]) and np.all(kept[reached] >= 0.95 - 1e-5)
     assert np.all(full_kept >= 0.95 - 1e-5)
+
+
+def _reference(att: np.ndarray, mass: float, cap: int, floor: float) -> list[tuple[list[int], list[float], float]]:
+    """Row by row, in plain Python: the strongest keys (ties: the lower key), up to mass, cap, floor."""
+    out = []
+    for row in att.reshape(-1, att.shape[-1]).astype(np.float64):
+        ranked = sorted(range(len(row)), key=lambda j: (-row[j], j))[:cap]
+        chosen, before = [], 0.0
+        for rank, j in enumerate(ranked):
+            if rank and (before >= mass * row.sum() - 1e-7 or row[j] <= 0 or row[j] < floor):
+                break
+            chosen.append(j)
+            before += row[j]
+        out.append((sorted(chosen), [float(row[j]) for j in sorted(chosen)], before / max(row.sum(), 1e-12)))
+    return out
+
+
+@pytest.mark.parametrize("sort_width", [512, 16, 10])  # one sort a row; 3 segments; 5 padded ones
+def test_top_mass_matches_a_row_by_row_reference(sort_width: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sparse_attention_module, "SORT_WIDTH", sort_width)
+    att = _rows(3, (2, 2, 48, 48))
+    att[0, 0] = np.tril(att[0, 0])  # causal rows: zeros past the query
+    att[0, 0] /= att[0, 0].sum(-1, keepdims=True)
+    att[1, 1, 7] = 1 / 48  # a uniform row: every weight ties (the cap bites inside the tie)
+    att[1, 1, 8] = 0.0  # nothing to keep but the first strongest
+    att[1, 1, 9] = 0.0
+    att[1, 1, 9, [5, 6, 30, 31]] = [0.4, 0.2, 0.2, 0.2]  # ties at the mass cut: 0.4 + 0.2 + 0.2 + 0.2
+    att[1, 0, 3] = 0
+    att[1, 0, 3, 11] = 1.0  # one key holds the whole row
+    counts, indices, weights, kept = top_mass(att, 0.7, cap=6, floor=1 / 510)
+    start = np.concatenate([[0], np.cumsum(counts.astype(np.int64))])
+    flat = att.reshape(-1, 48)
+    for r, (keys, values, share) in enumerate(_reference(att, 0.7, 6, 1 / 510)):
+        got = indices[start[r] : start[r + 1]].tolist()
+        assert got == keys, r
+        np.testing.assert_array_equal(weights[start[r] : start[r + 1]], flat[r, got])
+        np.testing.assert_allclose(weights[start[r] : start[r + 1]], values, rtol=1e-7)
+        np.testing.assert_allclose(kept[r], share, rtol=1e-5)
+    assert counts.dtype == np.uint16 and indices.dtype == np.uint16 and weights.dtype == np.float32
+    row = lambda *at: int(np.ravel_multi_index(at, (2, 2, 48)))  # noqa: E731
+    assert counts[row(1, 0, 3)] == 1 and counts[row(1, 1, 8)] == 1 and counts[row(1, 1, 7)] == 6
+    assert indices[start[row(1, 1, 9)] : start[row(1, 1, 9) + 1]].tolist() == [5, 6, 30]  # 0.8 >= 0.7
