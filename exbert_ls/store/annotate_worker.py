@@ -28,6 +28,7 @@ import queue
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -110,7 +111,10 @@ class annotated_in_child:
             name="exbert-spacy",
             daemon=True,
         )
-        with _FORKING:
+        with _FORKING, warnings.catch_warnings():
+            # lancedb warns that its runtime in a forked child may deadlock: the child never
+            # touches lancedb (it reads files and runs spaCy), so users need not see it
+            warnings.filterwarnings("ignore", message="lancedb fork support", category=RuntimeWarning)
             _FORKING.active = True
             try:
                 self._process.start()
