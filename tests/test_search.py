@@ -490,3 +490,59 @@ def test_max_attended_is_the_selected_head_with_the_largest_weight():
     assert pos.tolist() == [5, 11] and head.tolist() == [2, 2]
     pos, _, head = max_attended_choice(max_att, weights, 1, [1, 2], num_heads)
     assert pos.tolist() == [2, 8] and head.tolist() == [2, 2]
+
+
+def test_the_all_heads_max_attended_comes_from_the_index_as_a_re_run_would_give_it(bert_db, tiny_runners, monkeypatch):
+    """The default search (all heads, special tokens and position 0 excluded) reads layout 4's
+    ``mean_att``: no sentence runs again, and each answer is the argmax of the model's mean."""
+    runner = tiny_runners["bert"]
+    query = runner.run(TEXTS[2], contexts=True)
+    ran: list[str] = []
+    real = runner.run_batch
+
+    def counting(texts, **kwargs):
+        ran.extend(texts)
+        return real(texts, **kwargs)
+
+    monkeypatch.setattr(runner, "run_batch", counting)
+    for layer in (1, 2):
+        result = search(bert_db, runner, query, 3, layer, by="embedding", k=15, exact=True)
+        assert ran == [] and result["max_attended_rule"]["method"] == "mean"
+        for m in result["matches"]:
+            acts = next(real([m["text"]], contexts=False))[1]
+            row = acts.attention[layer - 1, :, m["token"]["position"]].mean(axis=0)
+            row[[t.index for t in acts.tokens if t.special] + [0]] = -1
+            got = m["max_attended"]["position"]
+            # the index's forward ran in another batch: a near-tie may flip, never by more than that
+            assert got == int(row.argmax()) or row[got] >= row.max() - 1e-4
+            assert m["max_attended"]["weight"] == pytest.approx(float(row[got]), abs=0.5 / 255 + 1e-4)
+            assert m["max_attended"]["head"] is None
+    one_head = search(bert_db, runner, query, 3, 1, by="context", heads=[1], k=5, exact=True)
+    assert one_head["matches"] and ran == []  # one head: its own stored argmax decides (or a re-run)
+
+
+def test_an_index_of_layout_3_is_still_searched_and_appended_to(tmp_path, tiny_runners, annotator, monkeypatch):
+    """Layout 4 only adds ``mean_att``: a layout-3 index keeps its layout on new rows, and its
+    all-heads max-attended tokens come from a re-run, the same as layout 4 stores them."""
+    from exbert_ls.store import schema
+
+    runner = tiny_runners["bert"]
+    with monkeypatch.context() as old:
+        old.setattr(schema, "SCHEMA_VERSION", 3)
+        db3 = build_index(tmp_path / "v3", runner, TEXTS[:3], annotator)
+    assert db3.meta.schema_version == 3 and "mean_att" not in db3.tokens.schema.names
+    more = tmp_path / "v3" / "corpus" / "more.txt"
+    more.write_text("\n\n".join(TEXTS[3:]), encoding="utf-8")
+    report = index_paths([more.parent], db3.uri, runner, annotator=annotator, config=IndexConfig(ann="never"))
+    assert len(report.indexed) == 1 and report.indexed[0].endswith("more.txt")
+    db3 = CorpusDB.open(db3.uri, runner=runner)
+    assert db3.meta.schema_version == 3 and "mean_att" not in db3.tokens.schema.names
+    db4 = build_index(tmp_path / "v4", runner, TEXTS, annotator)
+    assert db3.num_tokens() == db4.num_tokens() and "mean_att" in db4.tokens.schema.names
+    query = runner.run(TEXTS[4], contexts=True)
+    a = search(db3, runner, query, 2, 2, by="embedding", k=10, exact=True)
+    b = search(db4, runner, query, 2, 2, by="embedding", k=10, exact=True)
+    assert [m["text"] for m in a["matches"]] == [m["text"] for m in b["matches"]]
+    for x, y in zip(a["matches"], b["matches"], strict=True):
+        assert x["max_attended"]["position"] == y["max_attended"]["position"]
+        assert x["max_attended"]["weight"] == pytest.approx(y["max_attended"]["weight"], abs=0.5 / 255 + 1e-4)

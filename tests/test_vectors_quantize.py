@@ -117,7 +117,8 @@ def test_the_tokens_schema_stores_int8_codes_and_a_float16_scale_per_column(tiny
 
     meta = IndexMeta.for_runner(tiny_runners["bert"], "test")
     schema = tokens_schema(meta)
-    assert meta.schema_version == SCHEMA_VERSION == 3
+    assert meta.schema_version == SCHEMA_VERSION == 4
+    assert schema.field("mean_att").type == pa.list_(pa.int16(), meta.num_layers)
     assert DERIVED_COLUMNS == ("hs0",) and stored_vector_columns(meta.num_layers) == vector_columns(meta.num_layers)[1:]
     for column in stored_vector_columns(meta.num_layers):
         assert schema.field(column).type.value_type == pa.int8()

@@ -194,7 +194,8 @@ class MaxAttendedRule:
     exclude_first: bool
     """Position 0 (the attention sink) was excluded as a target."""
     method: str
-    """``mean`` (the matched sentences re-run), ``per-head max`` (index columns), or none at layer 0."""
+    """``mean`` (the heads' mean row: stored per layer for all heads, else the matched sentences
+    re-run), ``per-head max`` (index columns), or none at layer 0."""
 
 
 @attrs.define(kw_only=True)

@@ -9,7 +9,9 @@ per-head argmaxes in general, so the matched sentences are run again, batched
 (:func:`mean_max_attended`), except where the stored argmaxes of the selected heads agree on an
 allowed key (:func:`agreed_max_attended`: then it is the mean's argmax too, and the weight is the
 stored one, within 0.002); a sentence's results are cached per runner and rule, so a search
-near an earlier one re-runs only the sentences it has not met. Without a runner
+near an earlier one re-runs only the sentences it has not met. All heads under the default
+rule (the default search) need no re-run at all: a layout-4 index stores that argmax per layer
+(``mean_att``, computed by model/attended.py at indexing, as a re-run would). Without a runner
 the index columns are used: the selected head with the largest max weight (``per-head max``,
 no exclusions possible). Layer 0 (embeddings) has no attention: no max-attended token.
 
@@ -32,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from exbert_ls.errors import StaleIndexError
+from exbert_ls.model.attended import allowed_keys, mean_max_attended_rows
 from exbert_ls.payloads.search import (
     AttendedCounts,
     MatchSummary,
@@ -49,6 +52,8 @@ from exbert_ls.store.quantize import decode_weights
 from exbert_ls.store.reader import CorpusReader, rows_at, scan
 
 _MATCH_COLUMNS = ["token", "start", "end", "max_att", "max_att_w"]
+_MEAN_COLUMNS = ["mean_att", "mean_att_w"]
+"""Layout 4: each layer's all-heads max-attended key under the default rule (store/rows.py)."""
 _OTHER_COLUMNS = ["token", "special", "pos", "dep", "ent_type"]
 
 
@@ -146,18 +151,12 @@ def sentence_max_attended(
 ) -> _Rows:
     """``(position, weight, token texts)`` for *every* token of one sentence's activations:
     the argmax of the heads' mean attention row under the exclusions (-1 where every key is
-    excluded). A whole sentence costs one mean and one argmax, so it is cached as a whole."""
-    rows = np.asarray(acts.attention[layer - 1, list(heads)]).mean(axis=0)  # [T, T]
-    allowed = np.ones(rows.shape[-1], dtype=bool)
-    if exclude_special:
-        allowed &= ~np.array([t.special for t in acts.tokens], dtype=bool)
-    if exclude_first:
-        allowed[0] = False
-    position = np.where(allowed, rows, -1.0).argmax(axis=1)
-    weight = rows[np.arange(len(rows)), position].astype(np.float32)
-    if not allowed.any():
-        position[:] = -1
-    return position.astype(np.int64), weight, tuple(t.text for t in acts.tokens)
+    excluded; model/attended.py, the rule the index stores too). A whole sentence costs one
+    mean and one argmax, so it is cached as a whole."""
+    special = np.array([t.special for t in acts.tokens], dtype=bool)
+    allowed = allowed_keys(special, exclude_special=exclude_special, exclude_first=exclude_first)
+    position, weight = mean_max_attended_rows(np.asarray(acts.attention[layer - 1, list(heads)]), allowed)
+    return position, weight, tuple(t.text for t in acts.tokens)
 
 
 def agreed_max_attended(
@@ -289,14 +288,25 @@ def build_matches(
     With ``runner`` the max-attended tokens follow the selected heads' mean (module docstring)."""
     offsets = hits.offsets
     sentence, position, word = frame.sentence[offsets], frame.position[offsets], frame.word[offsets]
-    own = _take(db.tokens, frame, offsets, _MATCH_COLUMNS)
+    heads = list(query.heads) if query.heads is not None else list(range(num_heads))
+    # all heads under the default rule: the index holds the answer (layout 4), no re-run
+    stored_mean = (
+        sorted(heads) == list(range(num_heads))
+        and exclude_special
+        and exclude_first
+        and _MEAN_COLUMNS[0] in db.tokens.schema.names
+    )
+    own = _take(db.tokens, frame, offsets, _MATCH_COLUMNS + (_MEAN_COLUMNS if stored_mean else []))
     texts = _sentences(db.sentences, sentence.tolist())
 
     ma_pos = ma_w = ma_head = None
     others = np.full(0, -1, dtype=np.int64)
     if query.layer >= 1 and len(offsets):
-        if runner is not None:
-            heads = list(query.heads) if query.heads is not None else list(range(num_heads))
+        if stored_mean:
+            ma_pos = np.asarray(own["mean_att"], dtype=np.int64)[:, query.layer - 1]
+            ma_w = decode_weights(np.asarray(own["mean_att_w"]))[:, query.layer - 1]
+            ma_head = np.full(len(offsets), heads[0] if len(heads) == 1 else -1, dtype=np.int64)
+        elif runner is not None:
             # rows whose selected heads' stored argmaxes agree on a key the rule allows need no re-run
             ma_pos, ma_w = agreed_max_attended(
                 np.asarray(own["max_att"], dtype=np.int64),

@@ -25,6 +25,7 @@ from exbert_ls.store.schema import (
     SCHEMA_VERSION,
     SENTENCES,
     TOKENS,
+    WRITABLE_LAYOUTS,
     IndexMeta,
     documents_schema,
     head_stats_schema,
@@ -130,7 +131,7 @@ class CorpusDB:
         that built this index — same shape, same weights, same tokenizer — and the index must be of
         this storage layout; else one :class:`IndexMismatchError` naming every difference."""
         meta = self.meta
-        if meta.schema_version != SCHEMA_VERSION:
+        if meta.schema_version not in WRITABLE_LAYOUTS:
             raise IndexMismatchError(
                 f"the index at {self.uri!r} has storage layout {meta.schema_version}; this exbert-ls uses "
                 f"layout {SCHEMA_VERSION} (int8 vectors with a scale per row): re-index it "

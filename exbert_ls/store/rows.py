@@ -3,7 +3,9 @@
 Vectors are normalised by :mod:`exbert_ls.model.vectors` (the queries' normalisation) and
 stored as int8 codes with a float16 scale per row (:mod:`exbert_ls.store.quantize`), except
 hidden state 0, which search derives from the stored token ids (``schema.DERIVED_COLUMNS``); the
-per-head max-attended position and (uint8) weight replace whole attention matrices. Rows are
+per-head max-attended position and (uint8) weight replace whole attention matrices, with the
+max-attended key of each layer's mean over all heads beside them (``mean_att``: what a search
+over all heads shows, so it needs no re-run). Rows are
 buffered per sentence, their vectors quantised once per model batch (:meth:`RowBuffer.seal`),
 and concatenated once per append.
 """
@@ -20,6 +22,7 @@ import pyarrow as pa
 
 from exbert_ls.annotate.align import Alignment
 from exbert_ls.model.activations import Activations
+from exbert_ls.model.attended import allowed_keys, mean_max_attended_rows
 from exbert_ls.model.vectors import normalized_contexts, normalized_hidden
 from exbert_ls.store.quantize import encode_weights, quantize, scale_column
 from exbert_ls.store.schema import (
@@ -27,6 +30,7 @@ from exbert_ls.store.schema import (
     IndexMeta,
     sentences_schema,
     stored_vector_columns,
+    stores_mean_attended,
     tokens_schema,
 )
 from exbert_ls.store.segment import Sentence
@@ -107,6 +111,12 @@ class RowBuffer:
         heads = meta.num_layers * meta.num_heads
         self._vectors.setdefault("max_att", []).append(top.reshape(heads, count).T.astype(np.int16))
         self._vectors.setdefault("max_att_w", []).append(encode_weights(weight.reshape(heads, count).T))
+        if stores_mean_attended(meta):
+            # the argmax of each layer's mean over all heads under the default rule (the
+            # max-attended token of a search over all heads, model/attended.py): [L, T] -> [T, L]
+            mean_top, mean_weight = mean_max_attended_rows(acts.attention, allowed_keys(scalars["special"]))
+            self._vectors.setdefault("mean_att", []).append(mean_top.T.astype(np.int16))
+            self._vectors.setdefault("mean_att_w", []).append(encode_weights(mean_weight.T))
         self.tokens += count
 
     def seal(self) -> None:

@@ -17,10 +17,16 @@ import pyarrow as pa
 from exbert_ls.model.names import context_column, hidden_column
 from exbert_ls.store.quantize import scale_column
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Bumped whenever a table's layout or the meaning of a column changes. 1: float16 vector
 columns (still searchable, not writable); 2: int8 codes + float16 scale per row; 3: as 2,
-without ``hs0`` (derived from ``token_id``) and with ``max_att_w`` as uint8 (weight x 255)."""
+without ``hs0`` (derived from ``token_id``) and with ``max_att_w`` as uint8 (weight x 255);
+4: as 3, with ``mean_att`` / ``mean_att_w`` (each layer's all-heads max-attended key). Older
+layouts stay searchable (a search over all heads re-runs the matched sentences there)."""
+
+WRITABLE_LAYOUTS = (3, SCHEMA_VERSION)
+"""Layouts this version searches with the model and appends to. A layout-3 index stays layout 3
+(its new rows have no ``mean_att`` either); new indexes are :data:`SCHEMA_VERSION`."""
 
 META, DOCUMENTS, SENTENCES, TOKENS, HEAD_STATS = "meta", "documents", "sentences", "tokens", "head_stats"
 DATA_TABLES = (TOKENS, SENTENCES, HEAD_STATS)
@@ -160,6 +166,11 @@ def stored_vector_columns(num_layers: int) -> list[str]:
     return [column for column in vector_columns(num_layers) if column not in DERIVED_COLUMNS]
 
 
+def stores_mean_attended(meta: IndexMeta) -> bool:
+    """Whether the tokens table has ``mean_att`` / ``mean_att_w`` (layout 4 on)."""
+    return meta.schema_version >= 4
+
+
 def tokens_schema(meta: IndexMeta) -> pa.Schema:
     heads = meta.num_layers * meta.num_heads
     fields = [
@@ -180,4 +191,9 @@ def tokens_schema(meta: IndexMeta) -> pa.Schema:
         fields += [(column, pa.list_(pa.int8(), width)), (scale_column(column), pa.float16())]
     # max_att_w: uint8 codes of the weight (quantize.encode_weights; decoded in one place)
     fields += [("max_att", pa.list_(pa.int16(), heads)), ("max_att_w", pa.list_(pa.uint8(), heads))]
+    if stores_mean_attended(meta):
+        # per layer, the max-attended key of the mean over all heads, special tokens and
+        # position 0 excluded (-1: none allowed; model/attended.py), and its weight as uint8 codes
+        layers = meta.num_layers
+        fields += [("mean_att", pa.list_(pa.int16(), layers)), ("mean_att_w", pa.list_(pa.uint8(), layers))]
     return pa.schema(fields)

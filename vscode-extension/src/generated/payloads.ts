@@ -857,7 +857,8 @@ export interface MaxAttendedRule {
    */
   exclude_first: boolean;
   /**
-   * ``mean`` (the matched sentences re-run), ``per-head max`` (index columns), or none at layer 0.
+   * ``mean`` (the heads' mean row: stored per layer for all heads, else the matched sentences
+   * re-run), ``per-head max`` (index columns), or none at layer 0.
    */
   method: string;
 }
@@ -1939,7 +1940,8 @@ export interface MaxAttendedRule1 {
    */
   exclude_first: boolean;
   /**
-   * ``mean`` (the matched sentences re-run), ``per-head max`` (index columns), or none at layer 0.
+   * ``mean`` (the heads' mean row: stored per layer for all heads, else the matched sentences
+   * re-run), ``per-head max`` (index columns), or none at layer 0.
    */
   method: string;
 }
