@@ -9,7 +9,8 @@ files of ~20 kB so the run looks like a folder of documents. ``--chars N`` keeps
 1. Throughput, interleaved per repeat: ``index_paths`` end to end (spaCy + model + rows +
    LanceDB appends, until searchable: tables this small are searched exactly, so committed
    rows are searchable), with spaCy in a child process (the default from 50 k characters),
-   inline and in a thread; then a bare forward
+   the same with the model one batch ahead in a thread (``forward_ahead``), spaCy inline and
+   in a thread (``--modes`` picks some by number); then a bare forward
    (``base_model(input_ids, attention_mask)``, no attention or hidden-state outputs) over the
    very sentences the index stored, length-sorted batches of the same size.
 2. ANN build time on the indexed table (``ann="always"``), for the record: ``auto`` skips it
@@ -84,6 +85,7 @@ def main() -> None:
     parser.add_argument("--no-ann", action="store_true")
     parser.add_argument("--throughput-only", action="store_true", help="skip the storage and recall parts")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--modes", default="", help="indexing modes to run, by number (0,1: child; child + ahead)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (seconds): checks the script still runs")
     args = parser.parse_args()
     if args.smoke:
@@ -97,11 +99,15 @@ def main() -> None:
         annotator = SpacyAnnotator()
         annotator.nlp("Warm up.")
         print(f"model {args.model}, corpus {described}, {torch.get_num_threads()} torch threads\n")
-        modes = {  # label -> (spaCy in a thread, spaCy in a child process)
-            "index (spaCy child process, default)": (False, True),
-            "index (spaCy inline)": (False, False),
-            "index (spaCy thread)": (True, False),
+        modes = {  # label -> (spaCy in a thread, spaCy in a child process, model one batch ahead)
+            "index (spaCy child process, default)": (False, True, False),
+            "index (spaCy child, model one batch ahead)": (False, True, True),
+            "index (spaCy inline)": (False, False, False),
+            "index (spaCy thread)": (True, False, False),
         }
+        if args.modes:
+            wanted = [int(m) for m in args.modes.split(",")]
+            modes = {label: how for n, (label, how) in enumerate(modes.items()) if n in wanted}
         timings: dict[str, list[float]] = {label: [] for label in modes} | {"bare forward": []}
         # CPU seconds of this process (all threads) beside wall seconds: on a machine shared
         # with other jobs wall time swings with their load, CPU time much less
@@ -109,9 +115,11 @@ def main() -> None:
         tokens = 0
         texts: list[str] = []
         for repeat in range(args.repeats):
-            for n, (label, (overlap, child)) in enumerate(modes.items()):
+            for n, (label, (overlap, child, ahead)) in enumerate(modes.items()):
                 uri = str(work / f"db-{repeat}-{n}")
-                config = IndexConfig(batch_size=args.batch_size, overlap=overlap, spacy_process=child, ann="never")
+                config = IndexConfig(
+                    batch_size=args.batch_size, overlap=overlap, spacy_process=child, forward_ahead=ahead, ann="never"
+                )
                 began_cpu = time.process_time()
                 report = index_paths([work / "corpus"], uri, runner, annotator=annotator, config=config)
                 cpu[label].append(time.process_time() - began_cpu)

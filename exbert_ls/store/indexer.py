@@ -44,8 +44,8 @@ from exbert_ls.store.annotate_worker import (
 from exbert_ls.store.blas import single_threaded_blas
 from exbert_ls.store.db import CorpusDB, DocState
 from exbert_ls.store.lock import WriterHold, guard_cancel, guard_db, writer_lock
-from exbert_ls.store.pool import copy_results, distinct_texts, windowed_work
-from exbert_ls.store.prefetch import prefetch
+from exbert_ls.store.pool import Distinct, copy_results, distinct_texts, windowed_work
+from exbert_ls.store.prefetch import one_ahead, prefetch
 from exbert_ls.store.repair import require_readable
 from exbert_ls.store.report import IndexConfig, IndexProgress, IndexReport
 from exbert_ls.store.rows import RowBuffer, SentenceKey
@@ -298,6 +298,23 @@ class _Run:
         batches = self.runner.run_batches(
             distinct.texts, batch_size=self.config.batch_size, contexts=True, max_tokens=BATCH_TOKENS
         )
+        if self.config.forward_ahead:
+            batches = one_ahead(batches)
+        try:
+            self._rows_of(batches, work, distinct, ends)
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:  # a cancelled pool: the forward in flight ends, no further one starts
+                close()
+
+    def _rows_of(
+        self,
+        batches: Iterable[list[tuple[int, Activations]]],
+        work: Sequence[tuple[SentenceKey, Sentence]],
+        distinct: Distinct,
+        ends: list[str],
+    ) -> None:
+        """Buffer the rows of each batch; then the pool's ended documents are finished."""
         for batch in batches:
             if self.cancel.is_set():
                 # Stop within one batch: no document of this pool is complete, so none is marked;

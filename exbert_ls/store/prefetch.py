@@ -1,7 +1,8 @@
 """Run an iterator in a background thread, a bounded queue ahead of its consumer.
 
 The indexer annotates with spaCy in this thread while the model runs in the caller's:
-torch releases the GIL during a forward pass, so the two overlap.
+torch releases the GIL during a forward pass, so the two overlap. :func:`one_ahead` is the
+other direction: the model one batch ahead in a thread while the caller builds rows.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -70,3 +72,19 @@ class prefetch(Generic[T]):
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def one_ahead(source: Iterator[T]) -> Iterator[T]:
+    """The items of ``source``, each next one computed in a worker thread while the caller
+    handles the current one: at most two items exist at once (the caller's and the one being
+    made), unlike a queue, whose producer runs a further item ahead. The model's forward for
+    the next batch runs while the indexer builds the rows of this one (torch and numpy release
+    the GIL). Closing the generator waits for the item in the making (one forward), then stops."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="exbert-ahead") as worker:
+        pending = worker.submit(next, source, _DONE)
+        while True:
+            item = pending.result()
+            if item is _DONE:
+                return
+            pending = worker.submit(next, source, _DONE)
+            yield item  # type: ignore[misc]

@@ -39,6 +39,9 @@ class IndexConfig:
         Annotate in a forked child process, ahead of the model (``None``: when a group of
         documents holds at least ``indexer.CHILD_MIN_CHARS`` characters of text, on platforms
         that fork). Takes precedence over ``overlap``.
+    forward_ahead:
+        Run the model's next batch in a thread while this one's rows are built (at most one
+        batch more in memory; a cancel waits for the forward in flight).
     """
 
     ann: AnnMode = "auto"
@@ -50,6 +53,7 @@ class IndexConfig:
     max_file_bytes: int = 32 * 2**20
     overlap: bool = False
     spacy_process: bool | None = None
+    forward_ahead: bool = False
 
 
 @dataclass(frozen=True)
