@@ -50,4 +50,8 @@ def test_repeated_sentences_are_run_once_and_stored_for_every_copy(
     assert want and sentence_rows(a, 1) != [] and len(sentence_rows(a, 1)) != len(want)
     for doc, number in [(a, 2), (a, 3), (b, 0)]:  # every copy has its own rows, the same vectors
         got = sentence_rows(doc, number)
-        assert len(got) == len(want) and all(np.array_equal(x, y) for x, y in zip(got, want, strict=True))
+        # the same activations, quantised in one product per batch: a row's place in that product
+        # moves BLAS's last bits, which can move a code by one step (measured with MiniLM: 1 code
+        # of 46,080 in one of 3 copies), as assert_same_rows allows
+        assert len(got) == len(want)
+        assert all(np.abs(x - y).max() < 1.5 / 127 for x, y in zip(got, want, strict=True))
