@@ -85,7 +85,9 @@ def main() -> None:
     parser.add_argument("--no-ann", action="store_true")
     parser.add_argument("--throughput-only", action="store_true", help="skip the storage and recall parts")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
-    parser.add_argument("--modes", default="", help="indexing modes to run, by number (0,1: child; child + ahead)")
+    parser.add_argument(
+        "--modes", default="", help="indexing modes to run, by number (0: the default; 1: model in step)"
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (seconds): checks the script still runs")
     args = parser.parse_args()
     if args.smoke:
@@ -100,8 +102,8 @@ def main() -> None:
         annotator.nlp("Warm up.")
         print(f"model {args.model}, corpus {described}, {torch.get_num_threads()} torch threads\n")
         modes = {  # label -> (spaCy in a thread, spaCy in a child process, model one batch ahead)
-            "index (spaCy child process, default)": (False, True, False),
-            "index (spaCy child, model one batch ahead)": (False, True, True),
+            "index (spaCy child process, model one batch ahead: default)": (False, True, True),
+            "index (spaCy child process, model in step)": (False, True, False),
             "index (spaCy inline)": (False, False, False),
             "index (spaCy thread)": (True, False, False),
         }

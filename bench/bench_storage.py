@@ -98,10 +98,11 @@ def exbert_layout_bytes(runner: ModelRunner, texts: list[str], folder: Path) -> 
 def per_token_arithmetic(d: int, layers: int, heads: int, mean_len: float) -> tuple[float, float]:
     """``(ours, exBERT's)`` bytes/token from the layouts alone (no overheads, no annotations).
 
-    Ours (schema 3): ``2L`` stored int8 vectors + float16 scale (hs0 derived from a 4-byte token
-    id), ``max_att`` int16 + ``max_att_w`` uint8 per head."""
+    Ours (schema 4): ``2L`` stored int8 vectors + float16 scale (hs0 derived from a 4-byte token
+    id), ``max_att`` int16 + ``max_att_w`` uint8 per head, ``mean_att`` int16 + ``mean_att_w``
+    uint8 per layer."""
     vectors = 2 * layers + 1
-    ours = (vectors - 1) * (d + 2) + 4 + layers * heads * (2 + 1)
+    ours = (vectors - 1) * (d + 2) + 4 + layers * heads * (2 + 1) + layers * (2 + 1)
     hdf5 = (layers + 1) * d * 4 + layers * d * 4 + layers * heads * mean_len * 4
     return ours, hdf5 + vectors * d * 4
 
@@ -119,6 +120,8 @@ def token_column_bytes(db: CorpusDB) -> dict[str, float]:
             if name.endswith("_scale")
             else "max_att + max_att_w"
             if name.startswith("max_att")
+            else "mean_att + mean_att_w"
+            if name.startswith("mean_att")
             else "annotations and ids"
         )
         kinds[kind] = kinds.get(kind, 0.0) + table.column(name).nbytes / max(1, table.num_rows)
