@@ -46,13 +46,12 @@ from exbert_ls.store.db import CorpusDB, DocState
 from exbert_ls.store.lock import WriterHold, guard_cancel, guard_db, writer_lock
 from exbert_ls.store.pool import Distinct, copy_results, distinct_texts, windowed_work
 from exbert_ls.store.prefetch import one_ahead, prefetch
-from exbert_ls.store.repair import require_readable
+from exbert_ls.store.repair import require_readable, trust_counts
 from exbert_ls.store.report import IndexConfig, IndexProgress, IndexReport
 from exbert_ls.store.rows import RowBuffer, SentenceKey
-from exbert_ls.store.schema import DAMAGED, GOLD, INDEXED, PENDING, SKIPPED, head_stats_schema
+from exbert_ls.store.schema import GOLD, INDEXED, PENDING, SKIPPED, head_stats_schema
 from exbert_ls.store.segment import Sentence
 from exbert_ls.store.sources import Source, scan_source, walk
-from exbert_ls.store.verify import row_counts
 from exbert_ls.summarize.heads import HeadStats
 
 if TYPE_CHECKING:
@@ -137,7 +136,7 @@ def _index_locked(
     run = (make_run or _Run)(db, runner, annotator, config, progress, cancel or threading.Event(), began)
     run.report.skipped.extend((s.doc, s.reason) for s in found.skipped)
     run.report.recovered = db.recover()
-    known = _trust_counts(db, db.document_states())
+    known = trust_counts(db, db.document_states())
     current = {source.doc for source in found.sources}
     gone = sorted(doc for doc in known if found.covers(doc) and doc not in current)
     db.drop_documents(gone)
@@ -413,19 +412,6 @@ class _Run:
                 fraction=min((self.bytes_done + sum(self.partial.values())) / self.bytes_total, 1.0),
             )
         )
-
-
-def _trust_counts(db: CorpusDB, known: dict[str, DocState]) -> dict[str, DocState]:
-    """``known`` with every ``indexed`` document whose rows do not match its counts marked as
-    damaged, so it is re-indexed even though its hash is unchanged (a lost fragment, a rolled
-    back manifest). One scan of the ``doc`` columns: cheap beside the vectors."""
-    tokens, sentences = row_counts(db.tokens), row_counts(db.sentences)
-    out = {}
-    for doc, state in known.items():
-        if state.status == INDEXED and (tokens.get(doc, 0), sentences.get(doc, 0)) != (state.tokens, state.sentences):
-            state = DocState(state.hash, DAMAGED, "row counts differ", state.sentences, state.tokens)
-        out[doc] = state
-    return out
 
 
 def _doc_row(doc: str, digest: str, status: str, sentences: int = 0, tokens: int = 0, reason: str = "") -> dict:

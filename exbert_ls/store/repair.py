@@ -7,6 +7,8 @@ Repair (run with the writer lock held, so no writer is mid-run):
 * rows of documents that are not ``indexed`` (orphans), and every row of a document with
   duplicate or missing rows, are deleted; such documents are marked ``damaged``, so the next
   ``exbert index`` re-indexes them whatever their hash.
+
+:func:`trust_counts` is the cheap half ``exbert index`` runs itself on every start.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from exbert_ls.errors import DatabaseDamagedError
 from exbert_ls.payloads.verify import VerifyResult
-from exbert_ls.store.db import CorpusDB, sql_list
+from exbert_ls.store.db import CorpusDB, DocState, sql_list
 from exbert_ls.store.schema import DAMAGED, DATA_TABLES, DOCUMENTS, INDEXED, META, PENDING
 from exbert_ls.store.verify import _scan, row_counts, verify
 
@@ -121,3 +123,17 @@ def _duplicate_docs(db: CorpusDB) -> list[str]:
     pairs = t.group_by(["doc", "sentence", "position"]).aggregate([([], "count_all")])
     dup = pairs.filter(pairs["count_all"].to_numpy() > 1) if pairs.num_rows else pairs
     return sorted(set(dup["doc"].to_pylist()))
+
+
+def trust_counts(db: CorpusDB, known: dict[str, DocState]) -> dict[str, DocState]:
+    """``exbert index``'s cheap count check before it skips a document as unchanged: ``known``
+    with every ``indexed`` document whose rows do not match its counts marked as damaged, so it
+    is re-indexed even though its hash is unchanged (a lost fragment, a rolled back manifest).
+    One scan of the ``doc`` columns: cheap beside the vectors."""
+    tokens, sentences = row_counts(db.tokens), row_counts(db.sentences)
+    out = {}
+    for doc, state in known.items():
+        if state.status == INDEXED and (tokens.get(doc, 0), sentences.get(doc, 0)) != (state.tokens, state.sentences):
+            state = DocState(state.hash, DAMAGED, "row counts differ", state.sentences, state.tokens)
+        out[doc] = state
+    return out
