@@ -49,6 +49,19 @@ def _sentence_id(db: CorpusDB, text: str) -> int:
     return next(r["sentence"] for r in rows if r["text"] == text)
 
 
+def _count_runs(runner, monkeypatch) -> list[str]:
+    """The texts ``runner.run_batch`` is asked to run from now on (it still runs them)."""
+    ran: list[str] = []
+    real = runner.run_batch
+
+    def counting(texts, **kwargs):
+        ran.extend(texts)
+        return real(texts, **kwargs)
+
+    monkeypatch.setattr(runner, "run_batch", counting)
+    return ran
+
+
 @pytest.fixture(autouse=True)
 def _fresh_caches():
     clear_caches()
@@ -203,14 +216,8 @@ def test_agreeing_stored_argmaxes_are_the_argmax_of_the_heads_mean():
 def test_sentences_met_before_are_not_run_again_and_answer_the_same(bert_db, tiny_runners, monkeypatch):
     runner = tiny_runners["bert"]
     query = runner.run(TEXTS[1], contexts=True)
-    ran: list[str] = []
     real = runner.run_batch
-
-    def counting(texts, **kwargs):
-        ran.extend(texts)
-        return real(texts, **kwargs)
-
-    monkeypatch.setattr(runner, "run_batch", counting)
+    ran = _count_runs(runner, monkeypatch)
     rule = dict(by="embedding", k=12, exact=True, exclude_special=False)  # a rule no other test uses
     first = search(bert_db, runner, query, 2, 2, **rule)
     assert ran  # the mean over every head needed the model
@@ -497,14 +504,8 @@ def test_the_all_heads_max_attended_comes_from_the_index_as_a_re_run_would_give_
     ``mean_att``: no sentence runs again, and each answer is the argmax of the model's mean."""
     runner = tiny_runners["bert"]
     query = runner.run(TEXTS[2], contexts=True)
-    ran: list[str] = []
     real = runner.run_batch
-
-    def counting(texts, **kwargs):
-        ran.extend(texts)
-        return real(texts, **kwargs)
-
-    monkeypatch.setattr(runner, "run_batch", counting)
+    ran = _count_runs(runner, monkeypatch)
     for layer in (1, 2):
         result = search(bert_db, runner, query, 3, layer, by="embedding", k=15, exact=True)
         assert ran == [] and result["max_attended_rule"]["method"] == "mean"
