@@ -101,11 +101,14 @@ def main() -> None:
         annotator = SpacyAnnotator()
         annotator.nlp("Warm up.")
         print(f"model {args.model}, corpus {described}, {torch.get_num_threads()} torch threads\n")
-        modes = {  # label -> (spaCy in a thread, spaCy in a child process, model one batch ahead)
-            "index (spaCy child process, model one batch ahead: default)": (False, True, True),
-            "index (spaCy child process, model in step)": (False, True, False),
-            "index (spaCy inline)": (False, False, False),
-            "index (spaCy thread)": (True, False, False),
+        # label -> (spaCy in a thread, spaCy in a child process, model one batch ahead, torch
+        # threads while indexing: 0 = as the bare forward)
+        modes = {
+            "index (spaCy child process, model one batch ahead: default)": (False, True, True, 0),
+            "index (spaCy child process, model in step)": (False, True, False, 0),
+            "index (spaCy inline)": (False, False, False, 0),
+            "index (spaCy thread)": (True, False, False, 0),
+            "index (default, 1 torch thread)": (False, True, True, 1),
         }
         if args.modes:
             wanted = [int(m) for m in args.modes.split(",")]
@@ -117,13 +120,19 @@ def main() -> None:
         tokens = 0
         texts: list[str] = []
         for repeat in range(args.repeats):
-            for n, (label, (overlap, child, ahead)) in enumerate(modes.items()):
+            for n, (label, (overlap, child, ahead, threads)) in enumerate(modes.items()):
                 uri = str(work / f"db-{repeat}-{n}")
                 config = IndexConfig(
                     batch_size=args.batch_size, overlap=overlap, spacy_process=child, forward_ahead=ahead, ann="never"
                 )
+                bare_threads = torch.get_num_threads()
+                if threads:
+                    torch.set_num_threads(threads)
                 began_cpu = time.process_time()
-                report = index_paths([work / "corpus"], uri, runner, annotator=annotator, config=config)
+                try:
+                    report = index_paths([work / "corpus"], uri, runner, annotator=annotator, config=config)
+                finally:
+                    torch.set_num_threads(bare_threads)
                 cpu[label].append(time.process_time() - began_cpu)
                 tokens = report.tokens
                 timings[label].append(report.seconds)
