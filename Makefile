@@ -57,7 +57,8 @@ check: setup-python
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test-python: setup-python setup-extension
+# chromium first: the panel render benchmark's smoke mode runs in pytest (tests/test_bench_smoke.py)
+test-python: setup-python setup-extension chromium
 	$(BIN)/python -m pytest
 
 test-extension: setup chromium
