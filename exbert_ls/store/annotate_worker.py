@@ -205,6 +205,7 @@ buffer lock another parent thread held at the fork."""
 def _detach_std_streams() -> None:
     if not _FORKING.active:
         return
+    _die_with_parent()  # first: nothing after the fork may outlive a parent that dies now
     _DETACHED.extend((sys.stdin, sys.stdout))
     sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - the child's stdin until it exits
     sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
