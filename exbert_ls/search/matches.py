@@ -50,9 +50,10 @@ from exbert_ls.search.engine import Hits, TokenFrame
 from exbert_ls.search.query import QueryVector
 from exbert_ls.store.quantize import decode_weights
 from exbert_ls.store.reader import CorpusReader, rows_at, scan
+from exbert_ls.store.schema import MEAN_ATT, MEAN_ATT_W
 
 _MATCH_COLUMNS = ["token", "start", "end", "max_att", "max_att_w"]
-_MEAN_COLUMNS = ["mean_att", "mean_att_w"]
+_MEAN_COLUMNS = [MEAN_ATT, MEAN_ATT_W]
 """Layout 4: each layer's all-heads max-attended key under the default rule (store/rows.py)."""
 _OTHER_COLUMNS = ["token", "special", "pos", "dep", "ent_type"]
 
@@ -294,7 +295,7 @@ def build_matches(
         sorted(heads) == list(range(num_heads))
         and exclude_special
         and exclude_first
-        and _MEAN_COLUMNS[0] in db.tokens.schema.names
+        and MEAN_ATT in db.tokens.schema.names
     )
     own = _take(db.tokens, frame, offsets, _MATCH_COLUMNS + (_MEAN_COLUMNS if stored_mean else []))
     texts = _sentences(db.sentences, sentence.tolist())
@@ -302,10 +303,12 @@ def build_matches(
     ma_pos = ma_w = ma_head = None
     others = np.full(0, -1, dtype=np.int64)
     if query.layer >= 1 and len(offsets):
+        # a mean over heads names no head, unless it is one head's own row
+        mean_head = np.full(len(offsets), heads[0] if len(heads) == 1 else -1, dtype=np.int64)
         if stored_mean:
-            ma_pos = np.asarray(own["mean_att"], dtype=np.int64)[:, query.layer - 1]
-            ma_w = decode_weights(np.asarray(own["mean_att_w"]))[:, query.layer - 1]
-            ma_head = np.full(len(offsets), heads[0] if len(heads) == 1 else -1, dtype=np.int64)
+            ma_pos = np.asarray(own[MEAN_ATT], dtype=np.int64)[:, query.layer - 1]
+            ma_w = decode_weights(np.asarray(own[MEAN_ATT_W]))[:, query.layer - 1]
+            ma_head = mean_head
         elif runner is not None:
             # rows whose selected heads' stored argmaxes agree on a key the rule allows need no re-run
             ma_pos, ma_w = agreed_max_attended(
@@ -333,7 +336,7 @@ def build_matches(
                 exclude_first=exclude_first,
                 lengths=[texts[int(sentence[j])]["num_tokens"] for j in rerun],
             )
-            ma_head = np.full(len(offsets), heads[0] if len(heads) == 1 else -1, dtype=np.int64)
+            ma_head = mean_head
         else:
             ma_pos, ma_w, ma_head = max_attended_choice(
                 np.asarray(own["max_att"], dtype=np.int64),

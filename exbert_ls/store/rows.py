@@ -26,6 +26,8 @@ from exbert_ls.model.attended import allowed_keys, mean_max_attended_rows
 from exbert_ls.model.vectors import normalized_contexts, normalized_hidden
 from exbert_ls.store.quantize import encode_weights, quantize, scale_column
 from exbert_ls.store.schema import (
+    MEAN_ATT,
+    MEAN_ATT_W,
     WORD_COLUMNS,
     IndexMeta,
     sentences_schema,
@@ -115,8 +117,8 @@ class RowBuffer:
             # the argmax of each layer's mean over all heads under the default rule (the
             # max-attended token of a search over all heads, model/attended.py): [L, T] -> [T, L]
             mean_top, mean_weight = mean_max_attended_rows(acts.attention, allowed_keys(scalars["special"]))
-            self._vectors.setdefault("mean_att", []).append(mean_top.T.astype(np.int16))
-            self._vectors.setdefault("mean_att_w", []).append(encode_weights(mean_weight.T))
+            self._vectors.setdefault(MEAN_ATT, []).append(mean_top.T.astype(np.int16))
+            self._vectors.setdefault(MEAN_ATT_W, []).append(encode_weights(mean_weight.T))
         self.tokens += count
 
     def seal(self) -> None:

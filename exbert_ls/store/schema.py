@@ -166,6 +166,10 @@ def stored_vector_columns(num_layers: int) -> list[str]:
     return [column for column in vector_columns(num_layers) if column not in DERIVED_COLUMNS]
 
 
+MEAN_ATT, MEAN_ATT_W = "mean_att", "mean_att_w"
+"""Layout 4's columns: per layer, the all-heads max-attended key and its weight code."""
+
+
 def stores_mean_attended(meta: IndexMeta) -> bool:
     """Whether the tokens table has ``mean_att`` / ``mean_att_w`` (layout 4 on)."""
     return meta.schema_version >= 4
@@ -195,5 +199,5 @@ def tokens_schema(meta: IndexMeta) -> pa.Schema:
         # per layer, the max-attended key of the mean over all heads, special tokens and
         # position 0 excluded (-1: none allowed; model/attended.py), and its weight as uint8 codes
         layers = meta.num_layers
-        fields += [("mean_att", pa.list_(pa.int16(), layers)), ("mean_att_w", pa.list_(pa.uint8(), layers))]
+        fields += [(MEAN_ATT, pa.list_(pa.int16(), layers)), (MEAN_ATT_W, pa.list_(pa.uint8(), layers))]
     return pa.schema(fields)
