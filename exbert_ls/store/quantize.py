@@ -65,13 +65,15 @@ def quantize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``[N, D]`` float vectors as ``(int8 [N, D] codes, float16 [N] scales)``.
 
     An all-zero row gets scale 0 and codes 0 (it scores 0 against every query)."""
-    x = np.asarray(x, dtype=np.float32) @ rotation(x.shape[-1])
-    peak = np.abs(x).max(axis=-1)
+    x = np.asarray(x, dtype=np.float32) @ rotation(x.shape[-1])  # a new array: worked on in place
+    peak = np.maximum(x.max(axis=-1), -x.min(axis=-1))  # max |x| without an |x| copy
     scale = (peak / CODE_MAX).astype(np.float16)
     # a scale rounded down by float16 would push the peak past 127: clip, never wrap
-    safe = np.where(scale > 0, scale.astype(np.float32), 1.0)
-    codes = np.clip(np.rint(x / safe[..., None]), -CODE_MAX, CODE_MAX).astype(np.int8)
-    return codes, scale
+    safe = np.where(scale > 0, scale.astype(np.float32), np.float32(1.0))
+    np.divide(x, safe[..., None], out=x)
+    np.rint(x, out=x)
+    np.clip(x, -CODE_MAX, CODE_MAX, out=x)
+    return x.astype(np.int8), scale
 
 
 def dequantize(codes: np.ndarray, scale: np.ndarray | None) -> np.ndarray:
