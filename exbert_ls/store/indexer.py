@@ -236,7 +236,7 @@ class _Run:
 
     def _process(self, docs: list[_Doc]) -> None:
         stream = self._events(docs)
-        pooled = 0
+        pooled = pools = 0
         try:
             for event in stream:
                 if self.cancel.is_set():  # spaCy may take seconds per chunk: check per sentence
@@ -250,8 +250,8 @@ class _Run:
                 self.pool.append(event)
                 pooled += len(event[2].text)
                 # by characters too: a few giant sentences (one 50 MB line) fill no pool of 512
-                if len(self.pool) >= self.config.pool_sentences or pooled >= POOL_CHARS:
-                    pooled = 0
+                if len(self.pool) >= self.config.pool_limit(pools) or pooled >= POOL_CHARS:
+                    pooled, pools = 0, pools + 1
                     self._run_pool()
                     if self.cancel.is_set():
                         return

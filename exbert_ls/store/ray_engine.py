@@ -274,7 +274,7 @@ class _RayRun(_Run):
 
     def _process(self, docs: list[_Doc]) -> None:
         """The local engine's pools, formed on the driver, run by the actors."""
-        pooled = 0
+        pooled = pools = 0
         for d, sentences in self._annotated(docs):
             if self.cancel.is_set():
                 return
@@ -282,8 +282,8 @@ class _RayRun(_Run):
             for sentence in sentences:
                 self.pool.append((d.source.doc, d.hash, sentence))
                 pooled += len(sentence.text)
-                if len(self.pool) >= self.config.pool_sentences or pooled >= POOL_CHARS:
-                    pooled = 0
+                if len(self.pool) >= self.config.pool_limit(pools) or pooled >= POOL_CHARS:
+                    pooled, pools = 0, pools + 1
                     self._submit_pool()
                     if self.cancel.is_set():
                         return

@@ -24,6 +24,7 @@ class IndexConfig:
         Sentences per model forward (length-sorted).
     pool_sentences:
         Sentences gathered before sorting them into batches (more: less padding, more memory).
+        The first pools of each group of documents are smaller (:meth:`pool_limit`).
     flush_tokens:
         Token rows per append (one LanceDB fragment); a flush also marks finished documents.
     group_bytes:
@@ -55,6 +56,13 @@ class IndexConfig:
     overlap: bool = False
     spacy_process: bool | None = None
     forward_ahead: bool = True
+
+    def pool_limit(self, pools_run: int) -> int:
+        """Sentences the pool after ``pools_run`` earlier ones (in this group) holds: one batch,
+        then doubling up to ``pool_sentences``. A group starts with spaCy alone, so a full
+        first pool kept the model waiting while spaCy annotated 512 sentences on one core.
+        A fixed sequence, not a timing: every engine and every run batches the same way."""
+        return min(self.pool_sentences, self.batch_size << min(pools_run, 16))
 
 
 @dataclass(frozen=True)
