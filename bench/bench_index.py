@@ -101,6 +101,17 @@ def main() -> None:
         annotator = SpacyAnnotator()
         annotator.nlp("Warm up.")
         print(f"model {args.model}, corpus {described}, {torch.get_num_threads()} torch threads\n")
+        if not args.smoke:
+            # one untimed run first: the first index of a process paid ~15-25 % more (allocator
+            # and library warm-up), which skewed whichever mode ran first
+            index_paths(
+                [work / "corpus"],
+                str(work / "warm-up"),
+                runner,
+                annotator=annotator,
+                config=IndexConfig(batch_size=args.batch_size, ann="never"),
+            )
+            shutil.rmtree(work / "warm-up", ignore_errors=True)
         # label -> (spaCy in a thread, spaCy in a child process, model one batch ahead, torch
         # threads while indexing: 0 = as the bare forward)
         modes = {

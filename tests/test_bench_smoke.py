@@ -26,6 +26,7 @@ pytestmark = pytest.mark.slow
         "bench_scale.py",
         "bench_analysis.py",
         "bench_cancel.py",
+        "bench_overlap.py",
     ],
 )
 def test_python_bench_runs_in_smoke_mode(script: str) -> None:
