@@ -91,3 +91,31 @@ def test_a_cancel_with_the_model_ahead_leaves_the_database_consistent(
         del runner.run_batches
     assert report.cancelled and len(forwards) <= 3  # at most the forward in flight ran on
     assert verify(CorpusDB.open(uri)) == []
+
+
+def test_a_group_s_first_pools_are_one_batch_then_double(tmp_path: Path, tiny_runners, annotator, monkeypatch) -> None:
+    """The model starts after one batch's sentences, not a whole pool's (IndexConfig.pool_limit);
+    the rows are those of a run in full pools."""
+    from exbert_ls.store import indexer
+
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, docs=2, per_doc=20)
+    bert: ModelRunner = tiny_runners["bert"]
+    real = indexer._Run._run_pool
+    pools: list[int] = []
+
+    def run_pool(self):  # type: ignore[no-untyped-def]
+        if self.pool:
+            pools.append(len(self.pool))
+        real(self)
+
+    monkeypatch.setattr(indexer._Run, "_run_pool", run_pool)
+    config = IndexConfig(batch_size=2, pool_sentences=8, spacy_process=False)
+    assert [config.pool_limit(k) for k in range(5)] == [2, 4, 8, 8, 8]
+    index_paths([corpus], str(tmp_path / "ramp"), bert, annotator=annotator, config=config)
+    assert sum(pools) >= 30 and pools[:4] == [2, 4, 8, 8] and all(n <= 8 for n in pools)
+    pools.clear()
+    monkeypatch.setattr(IndexConfig, "pool_limit", lambda self, _k: self.pool_sentences)
+    index_paths([corpus], str(tmp_path / "flat"), bert, annotator=annotator, config=config)
+    assert pools[:2] == [8, 8]
+    assert_same_rows(snapshot(str(tmp_path / "ramp")), snapshot(str(tmp_path / "flat")))

@@ -46,6 +46,18 @@ def unit_rows(n: int, d: int, seed: int = 0) -> np.ndarray:
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
+def test_codes_follow_the_layout_s_formula_exactly():
+    """codes = clip(rint(x @ R / scale)) with scale = float16(max|x @ R| / 127): the stored
+    layout's definition (module docstring), whatever in-place steps compute it."""
+    x = unit_rows(300, 384, seed=3)
+    turned = x @ rotation(384)
+    scale = (np.abs(turned).max(axis=1) / CODE_MAX).astype(np.float16)
+    expected = np.clip(np.rint(turned / scale.astype(np.float32)[:, None]), -CODE_MAX, CODE_MAX).astype(np.int8)
+    codes, got_scale = quantize(x)
+    assert np.array_equal(got_scale, scale) and np.array_equal(codes, expected)
+    assert np.array_equal(x, unit_rows(300, 384, seed=3))  # the input is not written to
+
+
 def test_codes_are_within_half_a_step_of_the_vectors():
     x = unit_rows(500, 64)
     x[7] = 0.0
