@@ -95,8 +95,23 @@ def _model_name(args: argparse.Namespace, uri: str) -> str:
         return DEFAULT_MODEL
 
 
+def passive_openmp_waits() -> None:
+    """OpenMP threads that sleep instead of spinning while they wait, for this process.
+
+    Indexing runs torch's threads beside the row code and the spaCy child on the same cores;
+    a spinning OpenMP worker burns the core those need (100 kB of the Wizard of Oz with
+    ``exbert index``: 16.6 s against 20.6, median of 3 interleaved, docs/benchmarks.md).
+    libgomp reads the variable when torch loads, so it only counts before that; a value the
+    user set is kept. The server is left alone: its explain forward runs by itself and was
+    ~10 % slower with sleeping workers."""
+    if "torch" not in sys.modules:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     from exbert_ls.store.lock import probe
+
+    passive_openmp_waits()
 
     if not args.wait:
         probe(default_db_uri(args.db))  # refuse at once, before loading torch and the model

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -81,3 +82,22 @@ def test_model_without_attention_is_a_clear_error(tmp_path):
     proc = run_cli("explain", "hello", "--model", str(tmp_path))
     assert proc.returncode == 2
     assert "no attention" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("given", "torch_first", "expected"),
+    [(None, False, "PASSIVE"), ("ACTIVE", False, "ACTIVE"), (None, True, None)],
+)
+def test_index_asks_for_sleeping_openmp_waits_only_before_torch_loads(given, torch_first, expected):
+    """A fresh interpreter, as `exbert index` is: the variable is set unless the user set one,
+    and not once torch (which read it already) is loaded."""
+    code = (
+        ("import torch\n" if torch_first else "")
+        + "import os\nfrom exbert_ls.cli_index import passive_openmp_waits\n"
+        + "passive_openmp_waits()\nprint(os.environ.get('OMP_WAIT_POLICY'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if given is not None:
+        env["OMP_WAIT_POLICY"] = given
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(expected)
