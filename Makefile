@@ -73,8 +73,9 @@ bench: setup
 	$(BIN)/python bench/bench_index.py
 	$(BIN)/python bench/bench_search.py --scales real,100000,1000000 --workdir .cache/bench-search
 	$(BIN)/python bench/bench_server.py
+	$(BIN)/python bench/bench_overlap.py
 
 # every benchmark at tiny sizes (seconds each; tests/test_bench_smoke.py runs the same)
 bench-smoke: setup
-	for b in bench_forward bench_index bench_search bench_server bench_scale; do $(BIN)/python bench/$$b.py --smoke || exit 1; done
+	for b in bench_forward bench_index bench_search bench_server bench_scale bench_overlap; do $(BIN)/python bench/$$b.py --smoke || exit 1; done
 	cd $(EXT) && node bench/render.mjs --smoke
