@@ -70,7 +70,7 @@ def bare_forward(runner: ModelRunner, texts: list[str], batch_size: int) -> floa
     began = time.perf_counter()
     order = sorted(texts, key=len)
     for i in range(0, len(order), batch_size):
-        enc = runner.tokenizer(order[i : i + batch_size], padding=True, return_tensors="pt")
+        enc = runner.tokenizer(order[i : i + batch_size], padding=True, truncation=True, return_tensors="pt")
         with torch.inference_mode():
             runner.base_model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
     return time.perf_counter() - began

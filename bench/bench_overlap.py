@@ -25,32 +25,33 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import re
 import statistics
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import torch
+from bench_index import SHARED_BOOK, bare_forward
 
 from exbert_ls.annotate.words import SpacyAnnotator
 from exbert_ls.model.activations import Activations
 from exbert_ls.model.runner import ModelRunner
 from exbert_ls.store.blas import single_threaded_blas
+from exbert_ls.store.indexer import BATCH_TOKENS
 from exbert_ls.store.pool import copy_results
 from exbert_ls.store.rows import RowBuffer, SentenceKey
 from exbert_ls.store.schema import IndexMeta
-from exbert_ls.store.segment import Sentence, spacy_sentences
+from exbert_ls.store.segment import CHUNK_CHARS, Sentence, chunks, spacy_sentences
 
-SHARED_BOOK = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "wizard_of_oz.txt"
-CHUNK_CHARS = 20_000
 BATCH = 32
 
 # set in the parent before the fork: the workers share them
 _RUNNER: ModelRunner | None = None
 _NLP: Any = None
-_TEXT = ""
+_PIECES: list[str] = []
+"""The text in the pieces the indexer hands spaCy."""
+_SENTENCES: list[Sentence] = []
+"""spaCy's sentences of the text: what both forwards run on."""
 
 
 def book(limit: int) -> str:
@@ -64,23 +65,17 @@ def book(limit: int) -> str:
 
 
 def run_spacy() -> float:
-    chunks = [_TEXT[i : i + CHUNK_CHARS] for i in range(0, len(_TEXT), CHUNK_CHARS)]
     began = time.perf_counter()
-    for _doc in _NLP.pipe(chunks, batch_size=1):
+    for _doc in _NLP.pipe(_PIECES, batch_size=1):
         pass
     return time.perf_counter() - began
 
 
 def run_forward() -> float:
+    """bench_index's bare forward, on one torch thread (this worker's core)."""
     assert _RUNNER is not None
     torch.set_num_threads(1)
-    texts = sorted((s for s in re.split(r"(?<=[.!?])\s+", " ".join(_TEXT.split())) if s), key=len)
-    began = time.perf_counter()
-    for i in range(0, len(texts), BATCH):
-        enc = _RUNNER.tokenizer(texts[i : i + BATCH], padding=True, truncation=True, return_tensors="pt")
-        with torch.inference_mode():
-            _RUNNER.base_model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
-    return time.perf_counter() - began
+    return bare_forward(_RUNNER, [s.text for s in _SENTENCES], BATCH)
 
 
 def run_rows(meta: IndexMeta, sentences: list[Sentence], acts: list[Activations]) -> float:
@@ -100,7 +95,7 @@ def run_rows(meta: IndexMeta, sentences: list[Sentence], acts: list[Activations]
 def run_capture(texts: list[str]) -> float:
     assert _RUNNER is not None
     began = time.perf_counter()
-    for _batch in _RUNNER.run_batches(texts, batch_size=BATCH, contexts=True):
+    for _batch in _RUNNER.run_batches(texts, batch_size=BATCH, contexts=True, max_tokens=BATCH_TOKENS):
         pass
     return time.perf_counter() - began
 
@@ -108,13 +103,15 @@ def run_capture(texts: list[str]) -> float:
 def rows_beside_forward(repeats: int) -> dict[str, float]:
     """Medians: the row code and the capturing forward each alone, then in two threads."""
     assert _RUNNER is not None
-    sentences = list(spacy_sentences(_NLP, [_TEXT[i : i + CHUNK_CHARS] for i in range(0, len(_TEXT), CHUNK_CHARS)]))
+    sentences = _SENTENCES
     texts = [s.text for s in sentences]
     meta = IndexMeta.for_runner(_RUNNER, "bench")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        acts = [act for batch in _RUNNER.run_batches(texts, batch_size=BATCH, contexts=True) for _, act in batch]
+        batches = _RUNNER.run_batches(texts, batch_size=BATCH, contexts=True, max_tokens=BATCH_TOKENS)
+        by_index = dict(pair for batch in batches for pair in batch)  # batches are length-sorted
+        acts = [by_index[i] for i in range(len(texts))]
         seconds: dict[str, list[float]] = {
             k: [] for k in ("rows alone", "forward alone", "rows beside", "forward beside")
         }
@@ -147,7 +144,7 @@ def print_pair(title: str, first: str, second: str, median: dict[str, float]) ->
 
 
 def main() -> None:
-    global _RUNNER, _NLP, _TEXT
+    global _RUNNER, _NLP, _PIECES, _SENTENCES
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="minilm")
     parser.add_argument("--chars", type=int, default=30_000)
@@ -156,11 +153,15 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         args.chars, args.repeats = 2_000, 1
-    _TEXT = book(args.chars)
+    text = book(args.chars)
     _RUNNER = ModelRunner.load(args.model)
     _NLP = SpacyAnnotator().nlp
     _NLP("Warm up.")
-    print(f"model {args.model}, {len(_TEXT):,} characters, {multiprocessing.cpu_count()} CPUs\n")
+    _PIECES = list(chunks(text, CHUNK_CHARS))
+    _SENTENCES = list(spacy_sentences(_NLP, _PIECES))
+    print(
+        f"model {args.model}, {len(text):,} characters, {len(_SENTENCES):,} sentences, {multiprocessing.cpu_count()} CPUs\n"
+    )
     seconds: dict[str, list[float]] = {
         k: [] for k in ("spacy alone", "forward alone", "spacy beside", "forward beside")
     }
